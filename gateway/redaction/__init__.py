@@ -1,8 +1,11 @@
 """Redaction of transcript text: the one entry point every outgoing transcript passes through."""
 
-from gateway.redaction.engine import Placeholders, Redaction, Span, redact
+from gateway.redaction.engine import Redaction, detect, redact
+from gateway.redaction.jsonline import redact_line_json
+from gateway.redaction.placeholders import Placeholders
 from gateway.redaction.policies import Policy, UnknownPolicy, get_policy, policy_names
 from gateway.redaction.pseudonyms import pseudonymize
+from gateway.redaction.spans import Span
 
 __all__ = [
     "Placeholders",
@@ -10,8 +13,10 @@ __all__ = [
     "Redaction",
     "Span",
     "UnknownPolicy",
+    "detect",
     "get_policy",
     "policy_names",
     "pseudonymize",
     "redact",
+    "redact_line_json",
 ]

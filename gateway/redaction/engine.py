@@ -1,52 +1,66 @@
-"""Find personal data in one text and replace it as a policy says (first pass: email, phone, card)."""
+"""Find personal data in one text and replace it as a policy says."""
 
-import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from gateway.redaction.detectors import (
+    accounts,
+    addresses,
+    dates,
+    email,
+    iban,
+    names,
+    network,
+    numbers,
+)
+from gateway.redaction.normalise import Token, View, build_view, tokenize
+from gateway.redaction.placeholders import Placeholders, canonical
 from gateway.redaction.policies import Policy, get_policy
+from gateway.redaction.spans import Span, merge
 
-_PATTERNS = {
-    "EMAIL": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    "CARD": re.compile(r"\b(?:\d[ -]?){12,18}\d\b"),
-    "PHONE": re.compile(r"(?:\+?\d{1,2}[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}\b"),
+__all__ = ["Placeholders", "Redaction", "Span", "detect", "redact"]
+
+_Detector = Callable[[str, list[Token], View], list[Span]]
+_DETECTORS: dict[str, _Detector] = {
+    "numbers": lambda text, tokens, view: numbers.detect(view),
+    "network": lambda text, tokens, view: network.detect(view),
+    "iban": lambda text, tokens, view: iban.detect(view),
+    "email": lambda text, tokens, view: email.detect(view),
+    "dates": lambda text, tokens, view: dates.detect(view),
+    "addresses": lambda text, tokens, view: addresses.detect(view),
+    "accounts": lambda text, tokens, view: accounts.detect(view),
+    "names": lambda text, tokens, view: names.detect(text, tokens),
 }
 
 
 @dataclass(frozen=True)
-class Span:
-    type: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
 class Redaction:
+    """A redacted text and the spans (offsets in the original text, sorted) it replaced."""
+
     text: str
     spans: list[Span]
 
 
-@dataclass
-class Placeholders:
-    """Numbering shared by the texts of one interaction: one value, one placeholder."""
-
-    _numbers: dict[tuple[str, str], int] = field(default_factory=dict)
-    _counts: dict[str, int] = field(default_factory=dict)
-
-    def label(self, entity: str, value: str) -> str:
-        key = (entity, re.sub(r"\W", "", value).lower())
-        if key not in self._numbers:
-            self._counts[entity] = self._counts.get(entity, 0) + 1
-            self._numbers[key] = self._counts[entity]
-        return f"[{entity}_{self._numbers[key]}]"
+def _as_policy(policy: str | Policy) -> Policy:
+    return get_policy(policy) if isinstance(policy, str) else policy
 
 
-def _find(text: str) -> list[Span]:
-    spans: list[Span] = []
-    for entity, pattern in _PATTERNS.items():
-        for match in pattern.finditer(text):
-            if not any(s.start < match.end() and match.start() < s.end for s in spans):
-                spans.append(Span(entity, match.start(), match.end()))
-    return sorted(spans, key=lambda s: s.start)
+def detect(text: str, policy: str | Policy = "strict") -> list[Span]:
+    """Return the disjoint, sorted spans of `text` that `policy` redacts.
+
+    Types the policy keeps are left out.
+
+    Raises `UnknownPolicy` for a policy name that is not configured.
+    """
+    policy = _as_policy(policy)
+    tokens = tokenize(text)
+    if not tokens:
+        return []
+    view = build_view(text, tokens)
+    found: list[Span] = []
+    for name in policy.detectors:
+        found.extend(_DETECTORS[name](text, tokens, view))
+    return merge([s for s in found if policy.action(s.type) != "keep"])
 
 
 def redact(
@@ -54,24 +68,34 @@ def redact(
 ) -> Redaction:
     """Return `text` with every detected entity handled as `policy` says, and the spans found.
 
+    Entities become typed placeholders (``[PHONE_1]``), numbered through `placeholders` so
+    that one value gets one number across the texts of an interaction; a policy may instead
+    drop an entity or mask it partially (``[CARD ending 1111]``). This is where DESIGN §2
+    rule 5 (names, contacts, account numbers and serials never leave) is applied.
     Raises `UnknownPolicy` for a policy name that is not configured.
     """
-    if isinstance(policy, str):
-        policy = get_policy(policy)
+    policy = _as_policy(policy)
     placeholders = placeholders if placeholders is not None else Placeholders()
-    spans = _find(text)
-    out, cursor = [], 0
+    spans = detect(text, policy)
+    if not spans:
+        return Redaction(text, [])
+    out: list[str] = []
+    cursor = 0
     for span in spans:
         out.append(text[cursor : span.start])
-        value = text[span.start : span.end]
-        action = policy.actions.get(span.type, "placeholder")
-        if action == "keep":
-            out.append(value)
-        elif action == "mask_last4":
-            digits = re.sub(r"\D", "", value)
-            out.append(f"[{span.type} ending {digits[-4:]}]")
-        elif action == "placeholder":
-            out.append(placeholders.label(span.type, value))
+        out.append(_replacement(text[span.start : span.end], span.type, policy, placeholders))
         cursor = span.end
     out.append(text[cursor:])
     return Redaction("".join(out), spans)
+
+
+def _replacement(value: str, entity: str, policy: Policy, placeholders: Placeholders) -> str:
+    action = policy.action(entity)
+    if action == "drop":
+        return ""
+    spoken = canonical(entity, build_view(value, tokenize(value)).text)
+    if action == "mask_last4" and len(spoken) >= 4 and spoken.isdigit():
+        return f"[{entity} ending {spoken[-4:]}]"
+    if action == "mask_zip3" and len(spoken) >= 5 and spoken.isdigit():
+        return f"[{entity} {spoken[:3]}xx]"
+    return placeholders.label(entity, spoken)

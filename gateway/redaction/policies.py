@@ -1,6 +1,41 @@
-"""Named redaction policies: which detectors run and what each does with a match."""
+"""Named redaction policies as data: which detectors run and what each entity type becomes."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+
+# What a policy may do with a detected entity.
+ACTIONS = frozenset({"placeholder", "drop", "mask_last4", "mask_zip3", "keep"})
+ENTITY_TYPES = (
+    "NAME",
+    "ADDRESS",
+    "ZIP",
+    "PHONE",
+    "EMAIL",
+    "CARD",
+    "SSN",
+    "IBAN",
+    "IP",
+    "DOB",
+    "ACCOUNT",
+    "SERIAL",
+    "NUMBER",
+)
+# DESIGN §2 rule 5: names, contact details, account numbers and device serials never leave,
+# whatever the tier. A policy that would keep one of these is refused when it is built.
+NEVER_KEPT = frozenset(
+    {"NAME", "ADDRESS", "PHONE", "EMAIL", "CARD", "SSN", "IBAN", "ACCOUNT", "SERIAL", "NUMBER"}
+)
+DETECTORS = (
+    "numbers",
+    "network",
+    "iban",
+    "email",
+    "dates",
+    "addresses",
+    "accounts",
+    "names",
+)
 
 
 class UnknownPolicy(ValueError):
@@ -13,21 +48,53 @@ class UnknownPolicy(ValueError):
 
 @dataclass(frozen=True)
 class Policy:
+    """A redaction policy: an action per entity type ("placeholder" when not listed)."""
+
     name: str
-    # entity type -> action: "placeholder", "drop", "mask_last4" or "keep"
-    actions: dict[str, str] = field(default_factory=dict)
+    actions: Mapping[str, str] = field(default_factory=dict)
+    detectors: tuple[str, ...] = DETECTORS
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        for entity, action in self.actions.items():
+            if action not in ACTIONS:
+                raise ValueError(f"policy {self.name!r}: unknown action {action!r} for {entity}")
+            if action == "keep" and entity in NEVER_KEPT:
+                raise ValueError(f"policy {self.name!r}: {entity} may never be kept")
+        missing = set(DETECTORS) - set(self.detectors)
+        if missing:
+            # every detector runs: skipping one would let what it finds leave unredacted
+            raise ValueError(f"policy {self.name!r}: detectors {sorted(missing)} must run")
+        object.__setattr__(self, "actions", MappingProxyType(dict(self.actions)))
+
+    def action(self, entity: str) -> str:
+        """The action for `entity`; types a policy does not mention are placeholdered."""
+        return self.actions.get(entity, "placeholder")
 
 
-_ALL_PLACEHOLDER = {"EMAIL": "placeholder", "PHONE": "placeholder", "CARD": "placeholder"}
+_STRICT = {entity: "placeholder" for entity in ENTITY_TYPES}
 
 POLICIES: dict[str, Policy] = {
-    "strict": Policy("strict", dict(_ALL_PLACEHOLDER)),
-    "standard": Policy("standard", dict(_ALL_PLACEHOLDER)),
-    "trusted": Policy("trusted", {**_ALL_PLACEHOLDER, "CARD": "mask_last4"}),
+    "strict": Policy(
+        "strict",
+        _STRICT,
+        description="Every detected entity becomes a numbered placeholder. The default.",
+    ),
+    "standard": Policy(
+        "standard",
+        {**_STRICT, "ZIP": "mask_zip3"},
+        description="As strict, but a ZIP code keeps its first three digits (region).",
+    ),
+    "trusted": Policy(
+        "trusted",
+        {**_STRICT, "ZIP": "keep", "CARD": "mask_last4"},
+        description="As standard, but ZIP codes stay and a card shows its last four digits.",
+    ),
 }
 
 
 def policy_names() -> list[str]:
+    """Names of the configured policies, sorted."""
     return sorted(POLICIES)
 
 

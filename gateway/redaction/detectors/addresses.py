@@ -1,0 +1,81 @@
+"""Postal addresses: house number, street name and suffix, unit, city, state and ZIP code."""
+
+import re
+
+from gateway.redaction.normalise import View
+from gateway.redaction.spans import Span
+
+# USPS Publication 28, appendix C1: street suffixes and their common abbreviations.
+_SUFFIXES = """
+alley aly allee annex anx arcade arc avenue ave av bayou branch br bridge brg brook brk brooks
+burg burgs bypass byp camp cp canyon cyn cape cpe causeway cswy center ctr centers circle cir
+circles cliff clf cliffs clfs club common commons corner cor corners cors course crse court ct
+courts cts cove cv coves creek crk crescent cres crest crst crossing xing crossroad curve dale dl
+dam dm divide dv drive dr drives estate est estates ests expressway expy extension ext extensions
+fall falls fls ferry fry field fld fields flds flat flt flats flts ford frd fords forest frst
+forge frg forges fork frk forks frks fort ft freeway fwy garden gdn gardens gdns gateway gtwy glen
+gln glens green grn greens grove grv groves harbor hbr harbors haven hvn heights hts highway hwy
+hill hl hills hls hollow holw inlet island is islands iss isle junction jct junctions key ky keys
+knoll knl knolls lake lk lakes lks land landing lndg lane ln light lgt lights loaf lf lock lck
+locks lodge ldg loop mall manor mnr manors meadow mdw meadows mdws mews mill ml mills mission msn
+motorway mtwy mount mt mountain mtn mountains neck nck orchard orch oval overpass opas park parks
+parkway pkwy parkways pass passage path pike pine pines pnes place pl plain pln plains plaza plz
+point pt points ports port prt prairie pr radial radl ramp ranch rnch rapid rpd rapids rpds rest
+ridge rdg ridges road rd roads route rte row rue run shoal shl shoals shore shr shores skyway
+spring spg springs spur spurs square sq squares station sta stravenue stra stream strm street st
+streets summit smt terrace ter throughway trwy trace trce track trak trafficway trfy trail trl
+tunnel tunl turnpike tpke underpass upas union un unions valley vly valleys via viaduct via view vw
+views village vlg villages ville vl vista vis walk walks wall way ways well wells
+"""
+_SUFFIX = "|".join(sorted(set(_SUFFIXES.split()), key=len, reverse=True))
+# Words that end a quantity phrase, never start a street name ("2 large pizzas", "5 on the way").
+_NOT_STREET = (
+    r"the|a|an|on|in|at|to|for|of|and|or|my|your|me|is|it|by|from|with|this|that|more|less|large"
+    r"|small|medium|extra|big|new|minutes?|hours?|days?|weeks?|times?|people|am|pm|o'clock"
+)
+_WORD = rf"(?!(?:{_NOT_STREET})\b)(?:[A-Za-z][A-Za-z'.-]*|\d+(?:st|nd|rd|th)?)"
+_STATES = (
+    "al ak az ar ca co ct de fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm"
+    " ny nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy dc pr"
+)
+_STATE_NAMES = (
+    "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia"
+    "|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts"
+    "|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey"
+    "|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania"
+    "|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington"
+    "|west virginia|wisconsin|wyoming"
+)
+_STATE = rf"(?:{'|'.join(_STATES.split())}|{_STATE_NAMES})"
+_UNIT = (
+    r"(?:,?\s+(?:apt\.?|apartment|suite|ste\.?|unit|room|rm\.?|floor|fl\.?|#)\s*#?\s*"
+    r"(?:\d+[A-Za-z]?|[A-Za-z]\b)(?:\s?[A-Za-z]\b)?)"
+)
+_CITY_STATE_ZIP = (
+    rf"(?:,?\s+(?:[A-Za-z][A-Za-z'.-]*\s+){{0,2}}[A-Za-z][A-Za-z'.-]*,?\s+{_STATE}\.?,?\s+"
+    r"\d{5}(?:-\d{4})?)"
+)
+_DIRECTIONS = r"(?:north|south|east|west|n|s|e|w|ne|nw|se|sw)"
+_DIRECTION = rf"(?:{_DIRECTIONS}\.?\s+)?"
+_POST_DIRECTION = rf"(?:\s+{_DIRECTIONS}\b\.?)?"
+_ADDRESS = re.compile(
+    rf"\b\d{{1,6}}[A-Za-z]?\s+{_DIRECTION}(?:{_WORD}\s+){{0,2}}{_WORD}\s+(?:{_SUFFIX})\b\.?"
+    rf"{_POST_DIRECTION}{_UNIT}?{_CITY_STATE_ZIP}?",
+    re.I,
+)
+_PO_BOX = re.compile(r"\b(?:p\.?\s?o\.?\s?box|post office box)\s+\d+\b", re.I)
+# A state and ZIP with nothing before them that reads as a street ("Springfield, IL 62704").
+_STATE_ZIP = re.compile(rf"\b{_STATE}\.?,?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)\b", re.I)
+
+
+def detect(view: View) -> list[Span]:
+    """Find street addresses, PO boxes and state-plus-ZIP codes in the detection view."""
+    found: list[Span] = []
+    text = view.text
+    for match in _ADDRESS.finditer(text):
+        found.append(Span("ADDRESS", *view.original(match.start(), match.end())))
+    for match in _PO_BOX.finditer(text):
+        found.append(Span("ADDRESS", *view.original(match.start(), match.end())))
+    for match in _STATE_ZIP.finditer(text):
+        found.append(Span("ZIP", *view.original(match.start("zip"), match.end("zip"))))
+    return found

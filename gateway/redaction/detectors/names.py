@@ -1,0 +1,167 @@
+"""Person names: census given and family names, in context ("call ...", "my name is ...") or not."""
+
+import re
+
+from gateway.redaction.detectors import namelists
+from gateway.redaction.detectors.commonwords import COMMON_WORDS
+from gateway.redaction.normalise import Token
+from gateway.redaction.spans import Span
+
+# After these a name is expected, so any word that is not a plain function word is taken.
+_STRONG_TRIGGERS = (
+    ("my", "name", "is"),
+    ("name", "is"),
+    ("name's",),
+    ("names",),
+    ("named",),
+    ("called",),
+    ("mr",),
+    ("mrs",),
+    ("ms",),
+    ("miss",),
+    ("dr",),
+    ("driver",),
+    ("courier",),
+    ("dasher",),
+    ("shopper",),
+    ("pharmacist",),
+    ("recipient",),
+    ("passenger",),
+    ("rider",),
+    ("under",),
+    ("i'm",),
+    ("this", "is"),
+    ("dear",),
+    ("hi",),
+    ("hello",),
+    ("hey",),
+    ("thanks",),
+    ("patient",),
+    ("doctor",),
+    ("payee",),
+    ("beneficiary",),
+    ("contact",),
+    ("prescriber",),
+)
+# After these a name is likely, so a known name is taken even if it is also a word ("call Will").
+_WEAK_TRIGGERS = (
+    ("call",),
+    ("text",),
+    ("message",),
+    ("email",),
+    ("for",),
+    ("to",),
+    ("from",),
+    ("with",),
+    ("ask",),
+    ("tell",),
+    ("remind",),
+    ("dial",),
+    ("ring",),
+    ("pay",),
+    ("send",),
+    ("and",),
+    ("meet",),
+    ("invite",),
+    ("phone",),
+    ("by",),
+)
+_TRIGGERS: dict[tuple[str, ...], bool] = {t: True for t in _STRONG_TRIGGERS} | {
+    t: False for t in _WEAK_TRIGGERS
+}
+_MAX_TRIGGER = max(len(t) for t in _TRIGGERS)
+# Words that never continue a name, even when a census list has them ("to", "the", "please").
+_STOP = frozenset(
+    """a an the to for from with and or but of at in on by is are was be am i me my you your we
+    our us he she they them it its this that these those please now today tonight tomorrow
+    yesterday again later back here there yes no not okay ok hi hello hey thanks thank
+    what when where who why how if so up down out off about over just also too very can could
+    will would should may might must do does did have has had get got set make made let lets
+    go going come coming one two three four five six seven eight nine ten number phone
+    order pizza pizzas large small medium minutes hours am pm street st avenue road drive lane
+    dot com at sir madam mister missus doctor dr mr mrs ms miss""".split()
+)
+_MAX_NAME_TOKENS = 3
+_SENTENCE_END = re.compile(r"[.!?]\s*$")
+
+
+def detect(text: str, tokens: list[Token]) -> list[Span]:
+    """Find person names among `tokens` of `text`; spans are in original offsets."""
+    given = namelists.given_names()
+    family = namelists.family_names()
+    any_family = namelists.all_family_names()
+    cased = any(ch.isupper() for ch in text)
+    lows = [t.low for t in tokens]
+    found: list[Span] = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        low = lows[i]
+        if low in _STOP or not low.isalpha() and "'" not in low:
+            i += 1
+            continue
+        word = text[tokens[i].start : tokens[i].end]
+        capital = cased and word[0].isupper() and not word.isupper()
+        strong = _trigger(lows, i)
+        is_known = low in given or low in family
+        start_name = (
+            is_known
+            or (strong is True and (capital or not cased) and low not in COMMON_WORDS)
+            or (strong is not None and capital)
+            or (capital and low in any_family and not _sentence_start(text, tokens, i))
+        )
+        if not start_name:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and j - i < _MAX_NAME_TOKENS and _continues(text, tokens, j, cased):
+            j += 1
+        if j == i + 1 and not _alone_is_name(text, tokens, i, strong, capital, cased):
+            i += 1
+            continue
+        found.append(Span("NAME", tokens[i].start, tokens[j - 1].end))
+        i = j
+    return found
+
+
+def _trigger(lows: list[str], i: int) -> bool | None:
+    """True after a strong trigger, False after a weak one, None after neither."""
+    for size in range(_MAX_TRIGGER, 0, -1):
+        if i - size >= 0:
+            strong = _TRIGGERS.get(tuple(lows[i - size : i]))
+            if strong is not None:
+                return strong
+    return None
+
+
+def _continues(text: str, tokens: list[Token], j: int, cased: bool) -> bool:
+    """Whether token `j` continues the name before it ("Maria" -> "Maria Lopez")."""
+    gap = text[tokens[j - 1].end : tokens[j].start]
+    if gap not in (" ", "-"):
+        return False
+    low = tokens[j].low
+    if low in _STOP or not low.isalpha():
+        return False
+    word = text[tokens[j].start : tokens[j].end]
+    if cased:
+        return word[0].isupper() and (
+            low not in COMMON_WORDS or low in namelists.all_family_names()
+        )
+    return low in namelists.all_family_names() or low in namelists.given_names()
+
+
+def _alone_is_name(
+    text: str, tokens: list[Token], i: int, strong: bool | None, capital: bool, cased: bool
+) -> bool:
+    """Whether a single name-like token is a name without a family name after it."""
+    low = tokens[i].low
+    if strong is not None:
+        return True
+    if low in namelists.given_names():
+        # a capitalised given name, or any lower-case one: "is sarah coming"
+        return capital or not cased
+    return capital and not _sentence_start(text, tokens, i)
+
+
+def _sentence_start(text: str, tokens: list[Token], i: int) -> bool:
+    return i == 0 or _SENTENCE_END.search(text, 0, tokens[i].start) is not None
