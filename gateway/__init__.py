@@ -1,0 +1,106 @@
+"""The Skill Data Gateway: create_app(config=None) builds the WSGI application."""
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+from psycopg.conninfo import make_conninfo
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway import config as config_module
+from gateway import oauth
+from gateway.db import PooledDatabase
+from gateway.limits import limiter
+from gateway.migrate import APP_ROLE
+from gateway.models import Keyring
+
+
+def app_conninfo(settings: Mapping[str, Any]) -> str:
+    """The URL the web app connects with: APP_DATABASE_URL, else DATABASE_URL as the app role."""
+    if settings["APP_DATABASE_URL"]:
+        return str(settings["APP_DATABASE_URL"])
+    if not settings["DATABASE_URL"]:
+        raise RuntimeError(
+            "No database configured: set GATEWAY_DATABASE_URL, or start with `skillgw serve`, "
+            "which runs an embedded PostgreSQL."
+        )
+    extra = (
+        {"password": settings["DATABASE_APP_PASSWORD"]} if settings["DATABASE_APP_PASSWORD"] else {}
+    )
+    return make_conninfo(settings["DATABASE_URL"], user=APP_ROLE, **extra)
+
+
+def _local_secret(settings: Mapping[str, Any], name: str, make: Any) -> str:
+    """Read a generated secret from DATA_DIR, creating it on first use (0600)."""
+    folder = Path(settings["DATA_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _keyring(settings: Mapping[str, Any]) -> Keyring:
+    raw = settings["PSEUDONYM_KEYS"] or _local_secret(
+        settings, "pseudonym-keys", lambda: f"k1:{secrets.token_hex(32)}"
+    )
+    current, keys = config_module.parse_pseudonym_keys(raw)
+    return Keyring(current, keys)
+
+
+def _no_store(response: Response) -> Response:
+    # transcripts and tokens must never sit in a shared or browser cache
+    if request.path.startswith(("/v1/", "/oauth/")):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from defaults, GATEWAY_* environment variables and `config`, in that order."""
+    settings = config_module.load(config)
+    app = Flask(__name__)
+    app.config.update(settings)
+    app.config.setdefault("CLOCK", oauth.default_clock)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _local_secret(
+            settings, "secret-key", lambda: secrets.token_hex(32)
+        )
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_STRATEGY"] = "moving-window"
+    # a broken limiter store falls back to per-process limits, never to a 500 or to no limit
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if settings["TRUSTED_PROXIES"]:
+        hops = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    # a test or a script may hand over its own Database (e.g. a SharedConnection)
+    db = settings.get("DATABASE")
+    if db is None:
+        db = PooledDatabase(
+            app_conninfo(settings),
+            min_size=settings["POOL_MIN_SIZE"],
+            max_size=settings["POOL_MAX_SIZE"],
+            timeout=settings["POOL_TIMEOUT"],
+            statement_timeout_ms=settings["STATEMENT_TIMEOUT_MS"],
+        )
+        db.open()
+    app.extensions["gateway.db"] = db
+    app.extensions["gateway.keyring"] = _keyring(settings)
+
+    limiter.init_app(app)
+    oauth.init_app(app)
+
+    from gateway.views import developer, errors, health
+    from gateway.views import oauth as oauth_views
+
+    errors.register(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(oauth_views.bp)
+    app.register_blueprint(developer.bp)
+    app.after_request(_no_store)
+    return app

@@ -1,0 +1,241 @@
+"""The OAuth 2.0 authorization server and resource protector (authlib), over our own tables."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import ClientMixin, MissingAuthorizationError, UnsupportedTokenTypeError
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.util import scope_to_list
+from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
+from authlib.oauth2.rfc6750.errors import InsufficientScopeError
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from flask import Flask, current_app, g
+from psycopg import Connection
+
+from gateway import security
+from gateway.exceptions import GatewayError
+from gateway.services import clients as clients_service
+from gateway.services import tokens as tokens_service
+
+REALM = "gateway"
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+SCOPES = ["transcripts:read", "admin", "ingest"]
+
+
+def now() -> datetime:
+    """The current time from the app's clock (tests inject one to cross an expiry)."""
+    clock: Callable[[], datetime] = current_app.config["CLOCK"]
+    return clock()
+
+
+def _conn() -> Connection:
+    # set by the view that wraps the authlib call in the request's one transaction
+    conn: Connection = g.oauth_conn
+    return conn
+
+
+class OAuthClient(ClientMixin):  # type: ignore[misc]
+    """authlib's view of one of our clients; the secret check is the service's."""
+
+    def __init__(self, client: clients_service.Client | None, client_id: str) -> None:
+        self.client = client
+        self.client_id = client_id
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> None:
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = self.client.scopes if self.client else []
+        if not scope:
+            return " ".join(allowed)
+        requested = scope_to_list(scope)
+        if not set(requested) <= set(allowed):
+            raise InvalidScopeError(description="The client may not ask for that scope.")
+        return " ".join(requested)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return False
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        authenticated = clients_service.authenticate_client(
+            _conn(), client_id=self.client_id, client_secret=client_secret
+        )
+        return authenticated is not None and self.client is not None
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in CLIENT_AUTH_METHODS
+
+    def check_response_type(self, response_type: str) -> bool:
+        return False
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "client_credentials"
+
+
+class TokenHandle:
+    """authlib's view of an issued token, judged against the app clock."""
+
+    def __init__(self, value: str, record: tokens_service.TokenRecord) -> None:
+        self.value = value
+        self.record = record
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return client.get_client_id() == self.record.client_id
+
+    def get_scope(self) -> str:
+        return " ".join(self.record.scopes)
+
+    def get_expires_in(self) -> int:
+        return int((self.record.expires_at - self.record.issued_at).total_seconds())
+
+    def is_expired(self) -> bool:
+        return now() >= self.record.expires_at
+
+    def is_revoked(self) -> bool:
+        return self.record.revoked
+
+
+def _query_client(client_id: str) -> OAuthClient:
+    # An unknown or revoked client still gets an object, whose secret check fails the same
+    # way and at the same cost as a wrong secret: nothing tells the two apart.
+    return OAuthClient(clients_service.find_active_client(_conn(), client_id), client_id)
+
+
+def _save_token(token: dict[str, Any], request: Any) -> None:
+    tokens_service.store_token(
+        _conn(),
+        token=token["access_token"],
+        client_id=request.client.get_client_id(),
+        scopes=scope_to_list(token.get("scope", "")) or [],
+        now=now(),
+        ttl=int(token["expires_in"]),
+    )
+
+
+def _query_token(token_string: str) -> TokenHandle | None:
+    record = tokens_service.find_token(_conn(), token_string)
+    return TokenHandle(token_string, record) if record else None
+
+
+class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+
+class Revocation(RevocationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> TokenHandle | None:
+        return _query_token(token_string)
+
+    def revoke_token(self, token: TokenHandle, request: Any) -> None:
+        tokens_service.revoke_token(_conn(), token.value, client_id=token.record.client_id)
+
+
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> TokenHandle | None:
+        return _query_token(token_string)
+
+    def check_permission(self, token: TokenHandle, client: OAuthClient, request: Any) -> bool:
+        # a client may introspect its own tokens only; others' read as inactive
+        return token.check_client(client)
+
+    def introspect_token(self, token: TokenHandle) -> dict[str, Any]:
+        record = token.record
+        return {
+            "active": True,
+            "client_id": record.client_id,
+            "scope": token.get_scope(),
+            "token_type": "Bearer",
+            "iat": int(record.issued_at.timestamp()),
+            "exp": int(record.expires_at.timestamp()),
+            "iss": current_app.config["ISSUER"],
+        }
+
+
+class BearerValidator(BearerTokenValidator):  # type: ignore[misc]
+    def authenticate_token(self, token_string: str) -> TokenHandle | None:
+        return _query_token(token_string)
+
+
+class BearerChallenge(GatewayError):
+    """An RFC 6750 §3 failure: the envelope plus a WWW-Authenticate challenge."""
+
+    def __init__(self, *, status: int, code: str, description: str, challenge: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.code = code
+        self.headers = {"WWW-Authenticate": challenge}
+
+
+class Protector(ResourceProtector):  # type: ignore[misc]
+    """authlib's resource protector with RFC 6750 §3 challenges done right.
+
+    authlib answers a request without credentials with error="missing_authorization" (not an
+    RFC 6750 code; §3.1 says send none) and a scope failure without WWW-Authenticate.
+    """
+
+    def raise_error_response(self, error: OAuth2Error) -> None:
+        if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
+            raise BearerChallenge(
+                status=401,
+                code="unauthorized",
+                description="This resource needs a bearer access token.",
+                challenge=f'Bearer realm="{REALM}"',
+            )
+        if isinstance(error, InsufficientScopeError):
+            scope = " ".join(getattr(g, "required_scopes", []))
+            raise BearerChallenge(
+                status=403,
+                code="insufficient_scope",
+                description="The access token does not carry the scope this resource needs.",
+                challenge=f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"',
+            )
+        raise BearerChallenge(
+            status=401,
+            code="invalid_token",
+            description="The access token is expired, revoked or not valid.",
+            challenge=f'Bearer realm="{REALM}", error="invalid_token"',
+        )
+
+
+authorization = AuthorizationServer()
+authorization.register_grant(ClientCredentials)
+authorization.register_endpoint(Revocation)
+authorization.register_endpoint(Introspection)
+require_oauth = Protector()
+require_oauth.register_token_validator(BearerValidator(realm=REALM))
+
+
+def _token_expires_in(client: Any, grant_type: str) -> int:
+    ttl: int = current_app.config["ACCESS_TOKEN_TTL"]
+    return ttl
+
+
+def init_app(app: Flask) -> None:
+    authorization.init_app(app, query_client=_query_client, save_token=_save_token)
+    authorization.scopes_supported = SCOPES
+    # authlib's default is a 42-character token and a 10-day lifetime (864000 s): replace both.
+    authorization.register_token_generator(
+        "default",
+        BearerTokenGenerator(
+            access_token_generator=lambda *args, **kwargs: security.new_access_token(),
+            refresh_token_generator=None,
+            expires_generator=_token_expires_in,
+        ),
+    )
+
+
+def default_clock() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,45 @@
+"""Consent history per user and skill: grants add rows, revocations close them."""
+
+from datetime import datetime
+
+from psycopg import Connection
+
+
+def insert_consent(
+    conn: Connection,
+    *,
+    user_id: str,
+    skill_id: str,
+    categories: list[str] | None = None,
+    granted_at: datetime | None = None,
+) -> int:
+    row = conn.execute(
+        """
+        INSERT INTO consents (user_id, skill_id, categories, granted_at)
+        VALUES (%(user_id)s, %(skill_id)s, %(categories)s, coalesce(%(granted_at)s, now()))
+        RETURNING id
+        """,
+        {
+            "user_id": user_id,
+            "skill_id": skill_id,
+            "categories": categories or [],
+            "granted_at": granted_at,
+        },
+    ).fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+def update_revoked(
+    conn: Connection, *, user_id: str, skill_id: str, revoked_at: datetime | None = None
+) -> bool:
+    """Close the active consent; return whether there was one."""
+    row = conn.execute(
+        """
+        UPDATE consents SET revoked_at = coalesce(%(revoked_at)s, now())
+        WHERE user_id = %(user_id)s AND skill_id = %(skill_id)s AND revoked_at IS NULL
+        RETURNING id
+        """,
+        {"user_id": user_id, "skill_id": skill_id, "revoked_at": revoked_at},
+    ).fetchone()
+    return row is not None

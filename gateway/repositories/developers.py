@@ -1,0 +1,112 @@
+"""Developers and their tier grants."""
+
+from datetime import datetime
+
+import psycopg
+from psycopg import Connection
+
+from gateway.exceptions import Conflict, NotFound
+from gateway.models import Developer
+from gateway.repositories.tiers import tier_from_row
+
+# The current tier is the newest grant that has not expired; without one it is 'none'.
+_FIND_DEVELOPER = """
+SELECT d.id, d.name, d.suspended_at, g.expires_at AS tier_expires_at,
+       t.name, t.transcripts_readable, t.fields, t.retention_days, t.redaction_policy,
+       t.page_size, t.rate_limit, t.k_threshold, t.description
+FROM developers d
+LEFT JOIN LATERAL (
+    SELECT tg.tier, tg.expires_at
+    FROM tier_grants tg
+    WHERE tg.developer_id = d.id AND (tg.expires_at IS NULL OR tg.expires_at > now())
+    ORDER BY tg.granted_at DESC, tg.id DESC
+    LIMIT 1
+) g ON true
+JOIN tiers t ON t.name = coalesce(g.tier, 'none')
+WHERE d.id = %(developer_id)s
+"""
+
+
+def find_developer(conn: Connection, developer_id: int) -> Developer | None:
+    """Return the developer with its current tier, or None when it does not exist (or is hidden)."""
+    row = conn.execute(_FIND_DEVELOPER, {"developer_id": developer_id}).fetchone()
+    if row is None:
+        return None
+    return Developer(
+        id=row["id"],
+        name=row["name"],
+        suspended_at=row["suspended_at"],
+        tier=tier_from_row(row),
+        tier_expires_at=row["tier_expires_at"],
+    )
+
+
+def get_developer(conn: Connection, developer_id: int) -> Developer:
+    developer = find_developer(conn, developer_id)
+    if developer is None:
+        raise NotFound()
+    return developer
+
+
+def find_developer_id_by_name(conn: Connection, name: str) -> int | None:
+    row = conn.execute("SELECT id FROM developers WHERE name = %(name)s", {"name": name}).fetchone()
+    return None if row is None else int(row["id"])
+
+
+def insert_developer(conn: Connection, *, name: str, contact_email: str = "") -> int:
+    """Insert a developer and return its id; raise `Conflict` when the name is taken."""
+    try:
+        row = conn.execute(
+            """
+            INSERT INTO developers (name, contact_email)
+            VALUES (%(name)s, %(contact_email)s)
+            RETURNING id
+            """,
+            {"name": name, "contact_email": contact_email},
+        ).fetchone()
+    except psycopg.errors.UniqueViolation as exc:
+        raise Conflict(f"A developer named {name!r} already exists.") from exc
+    assert row is not None
+    return int(row["id"])
+
+
+def insert_tier_grant(
+    conn: Connection,
+    *,
+    developer_id: int,
+    tier: str,
+    reason: str,
+    granted_by: str,
+    expires_at: datetime | None = None,
+) -> int:
+    """Record a tier decision for a developer; raise `NotFound` for an unknown tier."""
+    try:
+        row = conn.execute(
+            """
+            INSERT INTO tier_grants (developer_id, tier, reason, granted_by, expires_at)
+            VALUES (%(developer_id)s, %(tier)s, %(reason)s, %(granted_by)s, %(expires_at)s)
+            RETURNING id
+            """,
+            {
+                "developer_id": developer_id,
+                "tier": tier,
+                "reason": reason,
+                "granted_by": granted_by,
+                "expires_at": expires_at,
+            },
+        ).fetchone()
+    except psycopg.errors.ForeignKeyViolation as exc:
+        raise NotFound(f"No tier named {tier!r}.") from exc
+    assert row is not None
+    return int(row["id"])
+
+
+def update_suspension(conn: Connection, developer_id: int, *, suspended: bool) -> None:
+    conn.execute(
+        """
+        UPDATE developers
+        SET suspended_at = CASE WHEN %(suspended)s THEN coalesce(suspended_at, now()) END
+        WHERE id = %(developer_id)s
+        """,
+        {"developer_id": developer_id, "suspended": suspended},
+    )

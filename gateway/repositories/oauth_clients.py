@@ -1,0 +1,45 @@
+"""OAuth clients: credentials of developers, admins and the platform (secrets stored hashed)."""
+
+import psycopg
+from psycopg import Connection
+
+from gateway.exceptions import Conflict
+
+_COLUMNS = "client_id, secret_hash, kind, developer_id, scopes, name, created_at, revoked_at"
+
+
+def find_client(conn: Connection, client_id: str) -> dict | None:
+    return conn.execute(
+        f"SELECT {_COLUMNS} FROM oauth_clients WHERE client_id = %(client_id)s",  # noqa: S608
+        {"client_id": client_id},
+    ).fetchone()
+
+
+def insert_client(
+    conn: Connection,
+    *,
+    client_id: str,
+    secret_hash: str,
+    kind: str,
+    scopes: list[str],
+    developer_id: int | None = None,
+    name: str = "",
+) -> None:
+    try:
+        conn.execute(
+            """
+            INSERT INTO oauth_clients (client_id, secret_hash, kind, developer_id, scopes, name)
+            VALUES (%(client_id)s, %(secret_hash)s, %(kind)s, %(developer_id)s, %(scopes)s,
+                    %(name)s)
+            """,
+            {
+                "client_id": client_id,
+                "secret_hash": secret_hash,
+                "kind": kind,
+                "developer_id": developer_id,
+                "scopes": scopes,
+                "name": name,
+            },
+        )
+    except psycopg.errors.UniqueViolation as exc:
+        raise Conflict("That client id is taken.") from exc

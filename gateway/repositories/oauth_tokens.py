@@ -1,0 +1,55 @@
+"""Issued access tokens, stored only as SHA-256 digests."""
+
+from datetime import datetime
+
+from psycopg import Connection
+
+# The token joined with what a request needs to know about its holder, in one round trip.
+_FIND_BY_DIGEST = """
+SELECT t.token_digest, t.client_id, t.scopes, t.issued_at, t.expires_at, t.revoked_at,
+       c.kind, c.developer_id, c.revoked_at AS client_revoked_at
+FROM oauth_tokens t
+JOIN oauth_clients c ON c.client_id = t.client_id
+WHERE t.token_digest = %(digest)s
+"""
+
+
+def find_token(conn: Connection, digest: str) -> dict | None:
+    return conn.execute(_FIND_BY_DIGEST, {"digest": digest}).fetchone()
+
+
+def insert_token(
+    conn: Connection,
+    *,
+    digest: str,
+    client_id: str,
+    scopes: list[str],
+    issued_at: datetime,
+    expires_at: datetime,
+) -> None:
+    conn.execute(
+        """
+        INSERT INTO oauth_tokens (token_digest, client_id, scopes, issued_at, expires_at)
+        VALUES (%(digest)s, %(client_id)s, %(scopes)s, %(issued_at)s, %(expires_at)s)
+        """,
+        {
+            "digest": digest,
+            "client_id": client_id,
+            "scopes": scopes,
+            "issued_at": issued_at,
+            "expires_at": expires_at,
+        },
+    )
+
+
+def update_revoked(conn: Connection, digest: str, *, client_id: str) -> bool:
+    """Revoke the token if it belongs to `client_id`; return whether a row changed."""
+    row = conn.execute(
+        """
+        UPDATE oauth_tokens SET revoked_at = coalesce(revoked_at, now())
+        WHERE token_digest = %(digest)s AND client_id = %(client_id)s
+        RETURNING id
+        """,
+        {"digest": digest, "client_id": client_id},
+    ).fetchone()
+    return row is not None

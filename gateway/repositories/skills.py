@@ -1,0 +1,43 @@
+"""Skills: the voice apps a developer publishes."""
+
+from psycopg import Connection
+
+_COLUMNS = "id, name, category, created_at"
+
+
+def list_skills(conn: Connection, *, developer_id: int) -> list[dict]:
+    """Return the developer's skills, oldest first."""
+    return conn.execute(
+        f"""
+        SELECT {_COLUMNS} FROM skills
+        WHERE developer_id = %(developer_id)s
+        ORDER BY created_at, id
+        """,  # noqa: S608
+        {"developer_id": developer_id},
+    ).fetchall()
+
+
+def find_skill(conn: Connection, *, developer_id: int, skill_id: str) -> dict | None:
+    """Return the skill if it exists and belongs to the developer, else None (rule 1)."""
+    return conn.execute(
+        f"""
+        SELECT {_COLUMNS} FROM skills
+        WHERE id = %(skill_id)s AND developer_id = %(developer_id)s
+        """,  # noqa: S608
+        {"skill_id": skill_id, "developer_id": developer_id},
+    ).fetchone()
+
+
+def insert_skill(
+    conn: Connection, *, developer_id: int, name: str, category: str = "general"
+) -> str:
+    row = conn.execute(
+        """
+        INSERT INTO skills (developer_id, name, category)
+        VALUES (%(developer_id)s, %(name)s, %(category)s)
+        RETURNING id
+        """,
+        {"developer_id": developer_id, "name": name, "category": category},
+    ).fetchone()
+    assert row is not None
+    return str(row["id"])

@@ -1,0 +1,78 @@
+"""OAuth clients: registration and authentication of developers, admins and the platform."""
+
+from dataclasses import dataclass
+
+from psycopg import Connection
+
+from gateway import security
+from gateway.repositories import oauth_clients as clients_repo
+
+SCOPES_BY_KIND = {
+    "developer": ["transcripts:read"],
+    "admin": ["admin"],
+    "platform": ["ingest"],
+}
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    client_id: str
+    client_secret: str  # shown once; only its hash is stored
+    kind: str
+    scopes: list[str]
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    kind: str
+    developer_id: int | None
+    scopes: list[str]
+
+
+def register_client(
+    conn: Connection, *, kind: str, developer_id: int | None = None, name: str = ""
+) -> IssuedClient:
+    """Create a client of `kind` with a fresh secret and return the credentials (once).
+
+    Raises `ValueError` for an unknown kind or a developer client without a developer.
+    """
+    if kind not in SCOPES_BY_KIND:
+        raise ValueError(f"unknown client kind {kind!r}")
+    if (kind == "developer") != (developer_id is not None):
+        raise ValueError("developer clients, and only they, belong to a developer")
+    client_id = security.new_client_id(kind)
+    secret = security.new_client_secret()
+    scopes = SCOPES_BY_KIND[kind]
+    clients_repo.insert_client(
+        conn,
+        client_id=client_id,
+        secret_hash=security.hash_secret(secret),
+        kind=kind,
+        scopes=scopes,
+        developer_id=developer_id,
+        name=name,
+    )
+    return IssuedClient(client_id, secret, kind, scopes)
+
+
+def authenticate_client(conn: Connection, *, client_id: str, client_secret: str) -> Client | None:
+    """Return the active client whose secret matches, else None.
+
+    Unknown ids, wrong secrets and revoked clients are indistinguishable to the caller and
+    cost the same hash comparison.
+    """
+    row = clients_repo.find_client(conn, client_id)
+    if not security.verify_secret(row["secret_hash"] if row else None, client_secret):
+        return None
+    assert row is not None
+    if row["revoked_at"] is not None:
+        return None
+    return Client(row["client_id"], row["kind"], row["developer_id"], list(row["scopes"]))
+
+
+def find_active_client(conn: Connection, client_id: str) -> Client | None:
+    row = clients_repo.find_client(conn, client_id)
+    if row is None or row["revoked_at"] is not None:
+        return None
+    return Client(row["client_id"], row["kind"], row["developer_id"], list(row["scopes"]))

@@ -1,0 +1,70 @@
+"""Access tokens: issue, look up, revoke and introspect (stored as digests only)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from psycopg import Connection
+
+from gateway import security
+from gateway.models import Principal
+from gateway.repositories import oauth_tokens as tokens_repo
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    client_id: str
+    kind: str
+    developer_id: int | None
+    scopes: list[str]
+    issued_at: datetime
+    expires_at: datetime
+    revoked: bool
+
+    def is_active(self, now: datetime) -> bool:
+        return not self.revoked and now < self.expires_at
+
+    def principal(self) -> Principal:
+        return Principal(
+            kind=self.kind,
+            client_id=self.client_id,
+            developer_id=self.developer_id,
+            scopes=frozenset(self.scopes),
+        )
+
+
+def store_token(
+    conn: Connection, *, token: str, client_id: str, scopes: list[str], now: datetime, ttl: int
+) -> None:
+    """Persist a freshly generated token as its digest, valid for `ttl` seconds from `now`."""
+    tokens_repo.insert_token(
+        conn,
+        digest=security.token_digest(token),
+        client_id=client_id,
+        scopes=scopes,
+        issued_at=now,
+        expires_at=now + timedelta(seconds=ttl),
+    )
+
+
+def find_token(conn: Connection, token: str) -> TokenRecord | None:
+    """Return what the gateway knows of `token`, or None for a token it never issued.
+
+    A token whose client was revoked counts as revoked.
+    """
+    row = tokens_repo.find_token(conn, security.token_digest(token))
+    if row is None:
+        return None
+    return TokenRecord(
+        client_id=row["client_id"],
+        kind=row["kind"],
+        developer_id=row["developer_id"],
+        scopes=list(row["scopes"]),
+        issued_at=row["issued_at"],
+        expires_at=row["expires_at"],
+        revoked=row["revoked_at"] is not None or row["client_revoked_at"] is not None,
+    )
+
+
+def revoke_token(conn: Connection, token: str, *, client_id: str) -> bool:
+    """Revoke `token` if `client_id` holds it (RFC 7009 §2.1); return whether it did."""
+    return tokens_repo.update_revoked(conn, security.token_digest(token), client_id=client_id)

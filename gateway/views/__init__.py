@@ -1,0 +1,1 @@
+"""HTTP only: one blueprint per audience or noun."""

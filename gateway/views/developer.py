@@ -1,0 +1,149 @@
+"""The developer API (scope transcripts:read): who am I, my skills, their interactions."""
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from psycopg import Connection
+
+from gateway.exceptions import InvalidInput
+from gateway.models import Developer, Keyring, Principal
+from gateway.oauth import now
+from gateway.security import sign_cursor, verify_cursor
+from gateway.services import developers as developers_service
+from gateway.services import interactions as interactions_service
+from gateway.services.interactions import InteractionFilter
+from gateway.views.protection import developer_route
+from schemas.developers import DeveloperSchema, SkillListSchema, SkillSchema
+from schemas.interactions import InteractionPageSchema, InteractionQuerySchema, InteractionSchema
+
+bp = Blueprint("developer", __name__, url_prefix="/v1")
+
+_DEVELOPER = DeveloperSchema()
+_SKILL = SkillSchema()
+_SKILLS = SkillListSchema()
+_QUERY = InteractionQuerySchema()
+_INTERACTION = InteractionSchema()
+_PAGE = InteractionPageSchema()
+_FILTER_ARGS = ("since", "until", "intent", "outcome", "order_ref", "user")
+
+
+def _keyring() -> Keyring:
+    keyring: Keyring = current_app.extensions["gateway.keyring"]
+    return keyring
+
+
+def _cursor_key() -> bytes:
+    return current_app.config["SECRET_KEY"].encode()
+
+
+@bp.get("/developer")
+@developer_route
+def who_am_i(conn: Connection, principal: Principal, developer: Developer) -> dict[str, Any]:
+    profile = developers_service.describe_developer(conn, developer_id=developer.id)
+    tier = profile.developer.tier
+    return _DEVELOPER.dump(
+        {
+            "id": developer.id,
+            "name": developer.name,
+            "tier": {**tier.__dict__, "expires_at": developer.tier_expires_at},
+            "skills": profile.skills,
+        }
+    )
+
+
+@bp.get("/skills")
+@developer_route
+def list_skills(conn: Connection, principal: Principal, developer: Developer) -> dict[str, Any]:
+    return _SKILLS.dump({"skills": developers_service.list_skills(conn, developer_id=developer.id)})
+
+
+@bp.get("/skills/<uuid:skill_id>")
+@developer_route
+def show_skill(
+    conn: Connection, principal: Principal, developer: Developer, skill_id: Any
+) -> dict[str, Any]:
+    skill = developers_service.get_skill(conn, developer_id=developer.id, skill_id=str(skill_id))
+    return _SKILL.dump(skill)
+
+
+def _query_args() -> dict[str, Any]:
+    repeated = [name for name, values in request.args.lists() if len(values) > 1]
+    if repeated:
+        raise InvalidInput(details={name: ["Give this parameter once."] for name in repeated})
+    args: dict[str, Any] = _QUERY.load(request.args.to_dict())
+    if "since" in args and "until" in args and args["since"] >= args["until"]:
+        raise InvalidInput(details={"until": ["Must be later than since."]})
+    return args
+
+
+def _fingerprint(skill_id: str, args: dict[str, Any]) -> str:
+    # binds a cursor to the query it came from: reusing it with other filters is an error
+    parts = {name: str(args.get(name)) for name in _FILTER_ARGS}
+    blob = json.dumps({"skill": skill_id, **parts}, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> tuple[datetime, str]:
+    payload = verify_cursor(cursor, key=_cursor_key())
+    if payload is None or payload.get("q") != fingerprint:
+        raise InvalidInput(details={"cursor": ["Not a cursor from this query; start again."]})
+    try:
+        return datetime.fromisoformat(payload["t"]), str(payload["i"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(details={"cursor": ["Not a cursor from this query."]}) from exc
+
+
+@bp.get("/skills/<uuid:skill_id>/interactions")
+@developer_route
+def list_interactions(
+    conn: Connection, principal: Principal, developer: Developer, skill_id: Any
+) -> dict[str, Any]:
+    args = _query_args()
+    fingerprint = _fingerprint(str(skill_id), args)
+    after = _decode_cursor(args["cursor"], fingerprint) if "cursor" in args else None
+    page = interactions_service.read_interactions(
+        conn,
+        developer=developer,
+        client_id=principal.client_id or "",
+        skill_id=str(skill_id),
+        filters=InteractionFilter(
+            since=args.get("since"),
+            until=args.get("until"),
+            intent=args.get("intent"),
+            outcome=args.get("outcome"),
+            order_ref=args.get("order_ref"),
+        ),
+        user_pseudonym=args.get("user"),
+        after=after,
+        limit=args.get("limit"),
+        now=now(),
+        keyring=_keyring(),
+    )
+    next_cursor = None
+    if page.next_after is not None:
+        occurred_at, interaction_id = page.next_after
+        next_cursor = sign_cursor(
+            {"t": occurred_at.isoformat(), "i": interaction_id, "q": fingerprint},
+            key=_cursor_key(),
+        )
+    return _PAGE.dump({"interactions": page.items, "next_cursor": next_cursor})
+
+
+@bp.get("/skills/<uuid:skill_id>/interactions/<uuid:interaction_id>")
+@developer_route
+def show_interaction(
+    conn: Connection, principal: Principal, developer: Developer, skill_id: Any, interaction_id: Any
+) -> dict[str, Any]:
+    item = interactions_service.read_interaction(
+        conn,
+        developer=developer,
+        client_id=principal.client_id or "",
+        skill_id=str(skill_id),
+        interaction_id=str(interaction_id),
+        now=now(),
+        keyring=_keyring(),
+    )
+    return _INTERACTION.dump(item)

@@ -1,0 +1,86 @@
+"""The single JSON error envelope, rendered for every failure at the HTTP edge (rule 9)."""
+
+import logging
+from typing import Any
+
+import psycopg
+from flask import Flask, Response, jsonify
+from marshmallow import ValidationError
+from psycopg_pool import PoolTimeout
+from werkzeug.exceptions import HTTPException
+
+from gateway.exceptions import GatewayError, NotFound, Unavailable
+
+logger = logging.getLogger(__name__)
+
+_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: NotFound.code,
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def envelope(
+    status: int, code: str, description: str, details: dict[str, Any] | None = None
+) -> Response:
+    response = jsonify({"error": code, "error_description": description, "details": details or {}})
+    response.status_code = status
+    return response
+
+
+def _gateway_error(error: GatewayError) -> Response:
+    response = envelope(error.status, error.code, error.description, error.details)
+    for name, value in getattr(error, "headers", {}).items():
+        response.headers[name] = value
+    if isinstance(error, Unavailable):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _validation_error(error: ValidationError) -> Response:
+    messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    return envelope(422, "invalid_request", "Some parameters are not valid.", messages)
+
+
+def _http_exception(error: HTTPException) -> Response:
+    response = error.get_response()
+    # authlib's RFC 6749/6750 errors are already JSON with their own headers: leave them be
+    if response.mimetype == "application/json":
+        return response
+    status = error.code or 500
+    if status == 404:
+        # byte-identical to the "not yours" 404 (rule 1)
+        return envelope(404, NotFound.code, NotFound.description)
+    if status == 429:
+        description = f"Rate limit exceeded ({error.description}); retry later."
+    else:
+        description = error.description or "The request failed."
+    wrapped = envelope(status, _CODES.get(status, "invalid_request"), description)
+    for name, value in response.headers.items():
+        if name.lower() not in {"content-type", "content-length"}:
+            wrapped.headers[name] = value
+    return wrapped
+
+
+def _database_error(error: Exception) -> Response:
+    logger.warning("database unavailable: %s", error.__class__.__name__)
+    return _gateway_error(Unavailable())
+
+
+def _unexpected(error: Exception) -> Response:
+    logger.exception("unhandled error")
+    return envelope(500, "server_error", "The server could not complete the request.")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(GatewayError, _gateway_error)
+    app.register_error_handler(ValidationError, _validation_error)
+    app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(psycopg.OperationalError, _database_error)
+    app.register_error_handler(PoolTimeout, _database_error)
+    app.register_error_handler(Exception, _unexpected)

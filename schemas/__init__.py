@@ -1,0 +1,1 @@
+"""marshmallow schemas: request arguments and response bodies, one module per noun."""

@@ -1,0 +1,151 @@
+"""Test fixtures: a real PostgreSQL built by the real migrations, used as the real app role."""
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from factories import Factory
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+
+from gateway import create_app, migrate
+from gateway.db import PooledDatabase, SharedConnection
+
+PSEUDONYM_KEYS = "k1:" + "ab" * 32
+
+
+class Clock:
+    """An injectable clock: tests move time forward to cross expiries."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def _server_url(tmp_root: Path) -> str:
+    url = os.environ.get("GATEWAY_TEST_DATABASE_URL")
+    if url:
+        return url
+    from gateway.embedded import start_embedded
+
+    return start_embedded(tmp_root / "embedded-pg").server_url
+
+
+@pytest.fixture(scope="session")
+def owner_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A fresh database for this test worker, migrated to head; its URL as the owner role."""
+    server_url = _server_url(tmp_path_factory.getbasetemp().parent)
+    name = f"gateway_test_{worker_id}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_conninfo(server_url, dbname=name)
+    migrate.upgrade(url)
+    yield url
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def app_url(owner_url: str) -> str:
+    params = conninfo_to_dict(owner_url)
+    params["user"] = migrate.APP_ROLE
+    params.pop("password", None)
+    return make_conninfo(**params)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def conn(owner_url: str) -> Iterator[psycopg.Connection]:
+    """One connection, one outer transaction rolled back after the test, running as the app role."""
+    with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as connection:
+        with connection.transaction(force_rollback=True):
+            connection.execute("SET LOCAL ROLE gateway_app")  # row-level security applies
+            yield connection
+
+
+def _settings(tmp_path: Path, clock: Clock, **extra: object) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "PSEUDONYM_KEYS": PSEUDONYM_KEYS,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "DATA_DIR": str(tmp_path),
+        "CLOCK": clock,
+        **extra,
+    }
+
+
+@pytest.fixture
+def app(conn: psycopg.Connection, tmp_path: Path, clock: Clock):  # type: ignore[no-untyped-def]
+    return create_app(_settings(tmp_path, clock, DATABASE=SharedConnection(conn)))
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def make(conn: psycopg.Connection) -> Factory:
+    return Factory(conn)
+
+
+@pytest.fixture
+def bearer(client):  # type: ignore[no-untyped-def]
+    """Mint an access token through the real token endpoint; return the Authorization header."""
+
+    def mint(credentials, scope: str | None = None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        form = {"grant_type": "client_credentials"}
+        if scope:
+            form["scope"] = scope
+        response = client.post(
+            "/oauth/token", data=form, auth=(credentials.client_id, credentials.client_secret)
+        )
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+    return mint
+
+
+# --- committed mode: real commits through a real pool, for what a rolled-back test can't show
+
+
+_TENANT_TABLES = (
+    "access_log, user_pseudonyms, vault.audio_recordings, interactions, consents, users, "
+    "oauth_tokens, oauth_clients, skills, tier_grants, developers"
+)
+
+
+@pytest.fixture
+def owner_conn(owner_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as connection:
+        yield connection
+        connection.execute(f"TRUNCATE {_TENANT_TABLES} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def committed_make(owner_conn: psycopg.Connection) -> Factory:
+    return Factory(owner_conn)
+
+
+@pytest.fixture
+def committed_app(owner_conn, app_url, tmp_path, clock):  # type: ignore[no-untyped-def]
+    db = PooledDatabase(app_url, min_size=1, max_size=4, timeout=2.0)
+    db.open(wait=True)
+    app = create_app(_settings(tmp_path, clock, DATABASE=db))
+    yield app
+    db.close()

@@ -1,0 +1,96 @@
+"""Test data through the repositories, so the SQL has one home."""
+
+from datetime import UTC, datetime
+from itertools import count
+from typing import Any
+
+import psycopg
+
+from gateway.db import bind_principal
+from gateway.models import SYSTEM
+from gateway.repositories import consents as consents_repo
+from gateway.repositories import developers as developers_repo
+from gateway.repositories import interactions as interactions_repo
+from gateway.repositories import skills as skills_repo
+from gateway.repositories import users as users_repo
+from gateway.services import clients as clients_service
+
+_sequence = count(1)
+
+
+class Factory:
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def _run(self, fn: Any, **kwargs: Any) -> Any:
+        # outside a transaction (committed mode) open one, so the binding is transaction-local
+        if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            with self.conn.transaction():
+                bind_principal(self.conn, SYSTEM)
+                return fn(self.conn, **kwargs)
+        bind_principal(self.conn, SYSTEM)
+        return fn(self.conn, **kwargs)
+
+    def developer(self, *, tier: str | None = "standard", name: str | None = None) -> int:
+        developer_id = self._run(
+            developers_repo.insert_developer, name=name or f"Developer {next(_sequence)}"
+        )
+        if tier is not None:
+            self._run(
+                developers_repo.insert_tier_grant,
+                developer_id=developer_id,
+                tier=tier,
+                reason="test",
+                granted_by="tests",
+            )
+        return int(developer_id)
+
+    def tier_grant(self, developer_id: int, tier: str, **kwargs: Any) -> int:
+        return int(
+            self._run(
+                developers_repo.insert_tier_grant,
+                developer_id=developer_id,
+                tier=tier,
+                reason=kwargs.pop("reason", "test"),
+                granted_by="tests",
+                **kwargs,
+            )
+        )
+
+    def client(self, *, kind: str = "developer", developer_id: int | None = None) -> Any:
+        return self._run(clients_service.register_client, kind=kind, developer_id=developer_id)
+
+    def skill(self, developer_id: int, *, name: str | None = None) -> str:
+        return str(
+            self._run(
+                skills_repo.insert_skill,
+                developer_id=developer_id,
+                name=name or f"Skill {next(_sequence)}",
+            )
+        )
+
+    def user(self, *, is_child: bool = False) -> str:
+        return str(
+            self._run(
+                users_repo.upsert_user,
+                platform_user_id=f"platform-user-{next(_sequence)}",
+                is_child=is_child,
+            )
+        )
+
+    def consent(self, user_id: str, skill_id: str, **kwargs: Any) -> int:
+        return int(self._run(consents_repo.insert_consent, user_id=user_id, skill_id=skill_id, **kwargs))
+
+    def revoke(self, user_id: str, skill_id: str, **kwargs: Any) -> bool:
+        return bool(
+            self._run(consents_repo.update_revoked, user_id=user_id, skill_id=skill_id, **kwargs)
+        )
+
+    def interaction(self, skill_id: str, user_id: str, **values: Any) -> str:
+        values.setdefault("platform_interaction_id", f"platform-interaction-{next(_sequence)}")
+        values.setdefault("occurred_at", datetime.now(UTC))
+        values.setdefault("utterance", "order a large pepperoni pizza")
+        values.setdefault("response", "Your large pepperoni pizza is on its way.")
+        values.setdefault("intent", "OrderPizza")
+        values.setdefault("outcome", "success")
+        return str(self._run(interactions_repo.insert_interaction, skill_id=skill_id, user_id=user_id, **values))
