@@ -79,7 +79,9 @@ class Factory:
         )
 
     def consent(self, user_id: str, skill_id: str, **kwargs: Any) -> int:
-        return int(self._run(consents_repo.insert_consent, user_id=user_id, skill_id=skill_id, **kwargs))
+        return int(
+            self._run(consents_repo.insert_consent, user_id=user_id, skill_id=skill_id, **kwargs)
+        )
 
     def revoke(self, user_id: str, skill_id: str, **kwargs: Any) -> bool:
         return bool(
@@ -93,4 +95,8 @@ class Factory:
         values.setdefault("response", "Your large pepperoni pizza is on its way.")
         values.setdefault("intent", "OrderPizza")
         values.setdefault("outcome", "success")
-        return str(self._run(interactions_repo.insert_interaction, skill_id=skill_id, user_id=user_id, **values))
+        return str(
+            self._run(
+                interactions_repo.insert_interaction, skill_id=skill_id, user_id=user_id, **values
+            )
+        )

@@ -11,7 +11,7 @@ from gateway.repositories.tiers import tier_from_row
 
 # The current tier is the newest grant that has not expired; without one it is 'none'.
 _FIND_DEVELOPER = """
-SELECT d.id, d.name, d.suspended_at, g.expires_at AS tier_expires_at,
+SELECT d.id, d.name AS developer_name, d.suspended_at, g.expires_at AS tier_expires_at,
        t.name, t.transcripts_readable, t.fields, t.retention_days, t.redaction_policy,
        t.page_size, t.rate_limit, t.k_threshold, t.description
 FROM developers d
@@ -34,7 +34,7 @@ def find_developer(conn: Connection, developer_id: int) -> Developer | None:
         return None
     return Developer(
         id=row["id"],
-        name=row["name"],
+        name=row["developer_name"],
         suspended_at=row["suspended_at"],
         tier=tier_from_row(row),
         tier_expires_at=row["tier_expires_at"],

@@ -1,0 +1,384 @@
+"""The developer read path over HTTP: tiers, consent windows, protected groups, redaction, logs."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+
+@pytest.fixture
+def pizza(make, bearer):
+    """A standard-tier developer with one skill, one consenting user and a token."""
+    developer = make.developer(tier="standard", name="Pizza Palace Inc.")
+    skill = make.skill(developer, name="Pizza Palace")
+    user = make.user()
+    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=10))
+    headers = bearer(make.client(developer_id=developer))
+    return {"developer": developer, "skill": skill, "user": user, "headers": headers}
+
+
+def _ids(response):
+    assert response.status_code == 200, response.get_json()
+    return [item["id"] for item in response.get_json()["interactions"]]
+
+
+def test_who_am_i_shows_tier_limits_and_skills(client, pizza):
+    body = client.get("/v1/developer", headers=pizza["headers"]).get_json()
+    assert body["name"] == "Pizza Palace Inc."
+    assert body["tier"]["name"] == "standard"
+    assert body["tier"]["retention_days"] == 30
+    assert body["tier"]["page_size"] == 50
+    assert body["tier"]["rate_limit"] == "60 per minute"
+    assert "response" not in body["tier"]["fields"]
+    assert [s["name"] for s in body["skills"]] == ["Pizza Palace"]
+
+
+def test_skills_lists_only_own(client, make, pizza):
+    other = make.developer(tier="trusted")
+    make.skill(other, name="Other Skill")
+    body = client.get("/v1/skills", headers=pizza["headers"]).get_json()
+    assert [s["id"] for s in body["skills"]] == [pizza["skill"]]
+    assert client.get(f"/v1/skills/{pizza['skill']}", headers=pizza["headers"]).status_code == 200
+
+
+def test_another_developers_skill_answers_like_a_missing_one(client, make, pizza):
+    other = make.developer(tier="trusted")
+    foreign_skill = make.skill(other)
+    user = make.user()
+    make.consent(user, foreign_skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+    foreign = make.interaction(foreign_skill, user)
+    missing = "00000000-0000-4000-8000-000000000000"
+    for path in (
+        f"/v1/skills/{foreign_skill}",
+        f"/v1/skills/{foreign_skill}/interactions",
+        f"/v1/skills/{foreign_skill}/interactions/{foreign}",
+        f"/v1/skills/{pizza['skill']}/interactions/{foreign}",
+    ):
+        forbidden = client.get(path, headers=pizza["headers"])
+        absent = client.get(
+            path.replace(foreign_skill, missing).replace(foreign, missing), headers=pizza["headers"]
+        )
+        assert forbidden.status_code == absent.status_code == 404
+        assert forbidden.data == absent.data
+
+
+def test_interaction_shows_tier_fields_redacted_and_pseudonymous(client, make, pizza, conn):
+    interaction = make.interaction(
+        pizza["skill"],
+        pizza["user"],
+        occurred_at=datetime.now(UTC) - timedelta(hours=1),
+        utterance="my email is jane.doe@example.com and my card is 4111 1111 1111 1111",
+        response="Thanks, I emailed jane.doe@example.com",
+        slots={"phone": "555-867-5309"},
+        order_ref="8F3K2",
+        device_serial="SERIAL-XYZ-123",
+    )
+    item = client.get(
+        f"/v1/skills/{pizza['skill']}/interactions/{interaction}", headers=pizza["headers"]
+    ).get_json()
+    assert "jane.doe" not in item["utterance"]
+    assert "4111" not in item["utterance"]
+    assert item["order_ref"] == "8F3K2"
+    # standard tier: no assistant response, no slots, no session
+    assert {"response", "slots", "session"}.isdisjoint(item)
+    assert item["user"] != pizza["user"] and item["user"].startswith("k1_")
+    body = str(item)
+    for secret in ("SERIAL-XYZ", pizza["user"], "audio", "platform-user"):
+        assert secret not in body
+
+
+def test_trusted_tier_sees_more_fields_with_one_numbering(client, make, bearer):
+    developer = make.developer(tier="trusted")
+    skill = make.skill(developer)
+    user = make.user()
+    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+    make.interaction(
+        skill,
+        user,
+        utterance="text jane.doe@example.com please",
+        response="I texted jane.doe@example.com",
+        slots={"contact": "jane.doe@example.com"},
+        session_id="session-1",
+    )
+    headers = bearer(make.client(developer_id=developer))
+    (item,) = client.get(f"/v1/skills/{skill}/interactions", headers=headers).get_json()[
+        "interactions"
+    ]
+    assert "[EMAIL_1]" in item["utterance"] and "[EMAIL_1]" in item["response"]
+    assert item["slots"] == [{"name": "contact", "value": "[EMAIL_1]"}]
+    assert item["session"] and "session-1" not in item["session"]
+
+
+def test_pseudonyms_are_stable_per_developer_and_differ_across_developers(client, make, bearer):
+    user = make.user()
+    seen = []
+    for _ in range(2):
+        developer = make.developer(tier="standard")
+        skill = make.skill(developer)
+        make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+        make.interaction(skill, user)
+        make.interaction(skill, user)
+        headers = bearer(make.client(developer_id=developer))
+        items = client.get(f"/v1/skills/{skill}/interactions", headers=headers).get_json()
+        pseudonyms = {item["user"] for item in items["interactions"]}
+        assert len(pseudonyms) == 1
+        seen.append(pseudonyms.pop())
+    assert seen[0] != seen[1]
+
+
+def test_none_tier_gets_no_transcripts_but_sees_itself(client, make, bearer):
+    developer = make.developer(tier="none")
+    skill = make.skill(developer)
+    user = make.user()
+    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+    interaction = make.interaction(skill, user)
+    headers = bearer(make.client(developer_id=developer))
+    assert client.get("/v1/developer", headers=headers).get_json()["tier"]["name"] == "none"
+    for path in (
+        f"/v1/skills/{skill}/interactions",
+        f"/v1/skills/{skill}/interactions/{interaction}",
+    ):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 403
+        assert response.get_json()["details"] == {"tier": "none"}
+
+
+def test_developer_without_any_grant_is_on_none(client, make, bearer):
+    developer = make.developer(tier=None)
+    headers = bearer(make.client(developer_id=developer))
+    assert client.get("/v1/developer", headers=headers).get_json()["tier"]["name"] == "none"
+
+
+def test_expired_tier_grant_falls_back(client, make, bearer, conn):
+    developer = make.developer(tier="standard")
+    make.tier_grant(developer, "trusted", expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    headers = bearer(make.client(developer_id=developer))
+    assert client.get("/v1/developer", headers=headers).get_json()["tier"]["name"] == "standard"
+
+
+def test_retention_window_hides_older_interactions(client, make, pizza):
+    now = datetime.now(UTC)
+    old = make.interaction(pizza["skill"], pizza["user"], occurred_at=now - timedelta(days=9))
+    recent = make.interaction(pizza["skill"], pizza["user"], occurred_at=now - timedelta(days=1))
+    assert _ids(
+        client.get(f"/v1/skills/{pizza['skill']}/interactions", headers=pizza["headers"])
+    ) == [
+        recent,
+        old,
+    ]
+    # a consent granted 40 days ago, interactions 31 and 29 days ago: only the 29-day one is in
+    user = make.user()
+    make.consent(user, pizza["skill"], granted_at=now - timedelta(days=40))
+    outside = make.interaction(pizza["skill"], user, occurred_at=now - timedelta(days=31))
+    inside = make.interaction(pizza["skill"], user, occurred_at=now - timedelta(days=29))
+    ids = _ids(client.get(f"/v1/skills/{pizza['skill']}/interactions", headers=pizza["headers"]))
+    assert inside in ids and outside not in ids
+    detail = client.get(
+        f"/v1/skills/{pizza['skill']}/interactions/{outside}", headers=pizza["headers"]
+    )
+    assert detail.status_code == 404
+
+
+def test_consent_windows_grant_revoke_grant(client, make, pizza):
+    now = datetime.now(UTC)
+    skill, user = make.skill(pizza["developer"]), make.user()
+    before = make.interaction(skill, user, occurred_at=now - timedelta(days=9))
+    make.consent(user, skill, granted_at=now - timedelta(days=8))
+    first_window = make.interaction(skill, user, occurred_at=now - timedelta(days=7))
+    make.revoke(user, skill, revoked_at=now - timedelta(days=6))
+    gap = make.interaction(skill, user, occurred_at=now - timedelta(days=5))
+    make.consent(user, skill, granted_at=now - timedelta(days=4))
+    second_window = make.interaction(skill, user, occurred_at=now - timedelta(days=3))
+    ids = _ids(client.get(f"/v1/skills/{skill}/interactions", headers=pizza["headers"]))
+    # revoked since: the first window stays closed even though consent was granted again
+    assert ids == [second_window]
+    for hidden in (before, first_window, gap):
+        response = client.get(f"/v1/skills/{skill}/interactions/{hidden}", headers=pizza["headers"])
+        assert response.status_code == 404
+
+
+def test_no_consent_means_nothing(client, make, pizza):
+    user = make.user()
+    make.interaction(pizza["skill"], user)
+    assert (
+        _ids(client.get(f"/v1/skills/{pizza['skill']}/interactions", headers=pizza["headers"]))
+        == []
+    )
+
+
+def test_revocation_takes_effect_on_the_next_request(client, make, pizza):
+    interaction = make.interaction(pizza["skill"], pizza["user"])
+    path = f"/v1/skills/{pizza['skill']}/interactions/{interaction}"
+    assert client.get(path, headers=pizza["headers"]).status_code == 200
+    make.revoke(pizza["user"], pizza["skill"])
+    assert client.get(path, headers=pizza["headers"]).status_code == 404
+
+
+def test_child_profiles_are_never_readable(client, make, pizza):
+    child = make.user(is_child=True)
+    make.consent(child, pizza["skill"], granted_at=datetime.now(UTC) - timedelta(days=1))
+    interaction = make.interaction(pizza["skill"], child)
+    assert (
+        _ids(client.get(f"/v1/skills/{pizza['skill']}/interactions", headers=pizza["headers"]))
+        == []
+    )
+    path = f"/v1/skills/{pizza['skill']}/interactions/{interaction}"
+    assert client.get(path, headers=pizza["headers"]).status_code == 404
+
+
+def test_sensitive_interactions_need_a_consent_that_covers_them(client, make, pizza):
+    now = datetime.now(UTC)
+    covered_user, plain_user = make.user(), make.user()
+    make.consent(
+        covered_user, pizza["skill"], categories=["health"], granted_at=now - timedelta(days=1)
+    )
+    make.consent(plain_user, pizza["skill"], granted_at=now - timedelta(days=1))
+    covered = make.interaction(pizza["skill"], covered_user, sensitive_category="health")
+    uncovered = make.interaction(pizza["skill"], plain_user, sensitive_category="health")
+    wrong_cover = make.interaction(pizza["skill"], covered_user, sensitive_category="finance")
+    ids = _ids(client.get(f"/v1/skills/{pizza['skill']}/interactions", headers=pizza["headers"]))
+    assert covered in ids
+    assert uncovered not in ids and wrong_cover not in ids
+
+
+def test_every_read_is_logged_in_the_same_transaction(client, make, pizza, conn):
+    first = make.interaction(pizza["skill"], pizza["user"])
+    second = make.interaction(pizza["skill"], pizza["user"])
+    client.get(f"/v1/skills/{pizza['skill']}/interactions", headers=pizza["headers"])
+    client.get(f"/v1/skills/{pizza['skill']}/interactions/{first}", headers=pizza["headers"])
+    conn.execute("SELECT set_config('gateway.role', 'system', true)")
+    rows = conn.execute(
+        "SELECT interaction_id, user_id, endpoint, developer_id FROM access_log ORDER BY id"
+    ).fetchall()
+    logged = [(str(r["interaction_id"]), r["endpoint"]) for r in rows]
+    assert sorted(logged[:2]) == sorted([(first, "list"), (second, "list")])
+    assert logged[2:] == [(first, "detail")]
+    assert {r["developer_id"] for r in rows} == {pizza["developer"]}
+    assert {str(r["user_id"]) for r in rows} == {pizza["user"]}
+
+
+def test_filters(client, make, pizza):
+    now = datetime.now(UTC)
+    other_user = make.user()
+    make.consent(other_user, pizza["skill"], granted_at=now - timedelta(days=10))
+    a = make.interaction(
+        pizza["skill"],
+        pizza["user"],
+        occurred_at=now - timedelta(days=3),
+        intent="OrderPizza",
+        outcome="success",
+        order_ref="A1",
+    )
+    b = make.interaction(
+        pizza["skill"],
+        pizza["user"],
+        occurred_at=now - timedelta(days=2),
+        intent="TrackOrder",
+        outcome="failure",
+        order_ref="B2",
+    )
+    c = make.interaction(
+        pizza["skill"],
+        other_user,
+        occurred_at=now - timedelta(days=1),
+        intent="OrderPizza",
+        outcome="failure",
+        order_ref="C3",
+    )
+    base = f"/v1/skills/{pizza['skill']}/interactions"
+    h = pizza["headers"]
+    assert _ids(client.get(base + "?intent=OrderPizza", headers=h)) == [c, a]
+    assert _ids(client.get(base + "?outcome=failure", headers=h)) == [c, b]
+    assert _ids(client.get(base + "?order_ref=B2", headers=h)) == [b]
+    since = (now - timedelta(days=2, hours=1)).isoformat()
+    until = (now - timedelta(hours=30)).isoformat()
+    assert _ids(client.get(base, query_string={"since": since, "until": until}, headers=h)) == [b]
+    pseudonym = client.get(f"{base}/{c}", headers=h).get_json()["user"]
+    assert _ids(client.get(base, query_string={"user": pseudonym}, headers=h)) == [c]
+    assert _ids(client.get(base, query_string={"user": "k1_unknownpseudonym"}, headers=h)) == []
+
+
+def test_page_size_is_capped_by_the_tier_and_pages_do_not_overlap(client, make, pizza):
+    now = datetime.now(UTC)
+    made = [
+        make.interaction(pizza["skill"], pizza["user"], occurred_at=now - timedelta(minutes=i))
+        for i in range(60)
+    ]
+    base = f"/v1/skills/{pizza['skill']}/interactions"
+    first = client.get(base + "?limit=500", headers=pizza["headers"]).get_json()
+    assert len(first["interactions"]) == 50  # standard tier's page size
+    second = client.get(
+        base, query_string={"limit": 500, "cursor": first["next_cursor"]}, headers=pizza["headers"]
+    ).get_json()
+    assert second["next_cursor"] is None
+    seen = [i["id"] for i in first["interactions"] + second["interactions"]]
+    assert seen == made  # newest first, each once
+
+
+def test_pagination_neither_skips_nor_repeats_under_inserts(client, make, pizza):
+    now = datetime.now(UTC)
+    original = [
+        make.interaction(pizza["skill"], pizza["user"], occurred_at=now - timedelta(minutes=10 + i))
+        for i in range(25)
+    ]
+    base = f"/v1/skills/{pizza['skill']}/interactions"
+    seen, cursor, step = [], None, 0
+    while True:
+        query = {"limit": 4, **({"cursor": cursor} if cursor else {})}
+        page = client.get(base, query_string=query, headers=pizza["headers"]).get_json()
+        seen += [item["id"] for item in page["interactions"]]
+        # between pages, newer interactions land; the keyset cursor must not shift because of them
+        make.interaction(pizza["skill"], pizza["user"], occurred_at=now - timedelta(seconds=step))
+        step += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen))
+    assert [i for i in seen if i in original] == original
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"since": "yesterday"},
+        {"until": "2026-01-01T00:00:00"},  # RFC 3339 needs an offset
+        {"limit": "0"},
+        {"limit": "100000"},
+        {"limit": "ten"},
+        {"colour": "blue"},
+        {"cursor": "forged.cursor"},
+        {"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
+    ],
+)
+def test_bad_queries_get_a_422_envelope_and_log_nothing(client, make, pizza, conn, query):
+    make.interaction(pizza["skill"], pizza["user"])
+    response = client.get(
+        f"/v1/skills/{pizza['skill']}/interactions", query_string=query, headers=pizza["headers"]
+    )
+    assert response.status_code == 422
+    body = response.get_json()
+    assert set(body) == {"error", "error_description", "details"}
+    assert body["error"] == "invalid_request"
+    conn.execute("SELECT set_config('gateway.role', 'system', true)")
+    assert conn.execute("SELECT count(*) AS n FROM access_log").fetchone()["n"] == 0
+
+
+def test_a_cursor_only_works_for_its_own_query(client, make, pizza):
+    for i in range(3):
+        make.interaction(
+            pizza["skill"], pizza["user"], occurred_at=datetime.now(UTC) - timedelta(minutes=i)
+        )
+    base = f"/v1/skills/{pizza['skill']}/interactions"
+    cursor = client.get(base + "?limit=1", headers=pizza["headers"]).get_json()["next_cursor"]
+    assert cursor
+    tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    reused = client.get(
+        base, query_string={"cursor": cursor, "intent": "Other"}, headers=pizza["headers"]
+    )
+    forged = client.get(base, query_string={"cursor": tampered}, headers=pizza["headers"])
+    assert reused.status_code == forged.status_code == 422
+
+
+def test_suspended_developer_is_refused(client, make, pizza, conn):
+    conn.execute("SELECT set_config('gateway.role', 'system', true)")
+    conn.execute("UPDATE developers SET suspended_at = now() WHERE id = %s", (pizza["developer"],))
+    assert client.get("/v1/skills", headers=pizza["headers"]).status_code == 403
