@@ -24,7 +24,7 @@ _Detector = Callable[[str, list[Token], View], list[Span]]
 _DETECTORS: dict[str, _Detector] = {
     "numbers": lambda text, tokens, view: numbers.detect(view),
     "network": lambda text, tokens, view: network.detect(view),
-    "iban": lambda text, tokens, view: iban.detect(view),
+    "iban": lambda text, tokens, view: iban.detect(text, view),
     "email": lambda text, tokens, view: email.detect(view),
     "dates": lambda text, tokens, view: dates.detect(view),
     "addresses": lambda text, tokens, view: addresses.detect(view),

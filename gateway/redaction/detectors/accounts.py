@@ -12,7 +12,7 @@ _VALUE = (
 )
 _ACCOUNT = re.compile(
     r"\b(?:account|acct|member(?:ship)?|loyalty|rewards|customer|policy|routing|subscriber"
-    r"|patient|insurance|licen[cs]e|passport|prescription|rx|card ending|user ?id)"
+    r"|patient|insurance|licen[cs]e|passport|prescription|rx|user ?id)"
     rf"(?:\s+{_ID})?(?:\s+(?:is|was|:))?\s*:?\s*{_VALUE}",
     re.I,
 )

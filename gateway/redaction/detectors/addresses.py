@@ -15,23 +15,24 @@ dam dm divide dv drive dr drives estate est estates ests expressway expy extensi
 fall falls fls ferry fry field fld fields flds flat flt flats flts ford frd fords forest frst
 forge frg forges fork frk forks frks fort ft freeway fwy garden gdn gardens gdns gateway gtwy glen
 gln glens green grn greens grove grv groves harbor hbr harbors haven hvn heights hts highway hwy
-hill hl hills hls hollow holw inlet island is islands iss isle junction jct junctions key ky keys
+hill hl hills hls hollow holw inlet island islands iss isle junction jct junctions key ky keys
 knoll knl knolls lake lk lakes lks land landing lndg lane ln light lgt lights loaf lf lock lck
 locks lodge ldg loop mall manor mnr manors meadow mdw meadows mdws mews mill ml mills mission msn
 motorway mtwy mount mt mountain mtn mountains neck nck orchard orch oval overpass opas park parks
 parkway pkwy parkways pass passage path pike pine pines pnes place pl plain pln plains plaza plz
 point pt points ports port prt prairie pr radial radl ramp ranch rnch rapid rpd rapids rpds rest
-ridge rdg ridges road rd roads route rte row rue run shoal shl shoals shore shr shores skyway
+ridge rdg ridges river rvr road rd roads route rte row rue run
+shoal shl shoals shore shr shores skyway
 spring spg springs spur spurs square sq squares station sta stravenue stra stream strm street st
 streets summit smt terrace ter throughway trwy trace trce track trak trafficway trfy trail trl
-tunnel tunl turnpike tpke underpass upas union un unions valley vly valleys via viaduct via view vw
+tunnel tunl turnpike tpke underpass upas union unions valley vly valleys via viaduct view vw
 views village vlg villages ville vl vista vis walk walks wall way ways well wells
 """
 _SUFFIX = "|".join(sorted(set(_SUFFIXES.split()), key=len, reverse=True))
 # Words that end a quantity phrase, never start a street name ("2 large pizzas", "5 on the way").
 _NOT_STREET = (
     r"the|a|an|on|in|at|to|for|of|and|or|my|your|me|is|it|by|from|with|this|that|more|less|large"
-    r"|small|medium|extra|big|new|minutes?|hours?|days?|weeks?|times?|people|am|pm|o'clock"
+    r"|small|medium|extra|big|new|minutes?|hours?|times?|people|am|pm|o'clock"
 )
 _WORD = rf"(?!(?:{_NOT_STREET})\b)(?:[A-Za-z][A-Za-z'.-]*|\d+(?:st|nd|rd|th)?)"
 _STATES = (

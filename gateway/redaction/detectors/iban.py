@@ -14,15 +14,45 @@ _CANDIDATE = re.compile(
 _MIN_LENGTH = 15  # Norway's, the shortest IBAN
 
 
-def detect(view: View) -> list[Span]:
-    """Find checksum-valid IBANs in the detection view; spans are in original offsets."""
+def detect(text: str, view: View) -> list[Span]:
+    """Find checksum-valid IBANs in the detection view and in the original text.
+
+    The original is searched too because a bank code can be a number word ("GB87 FOUR ...").
+    Spans are in original offsets.
+    """
+    found = _detect(text, view)
+    if len(view.text) != len(text) or view.text != text:
+        identity = View(text, list(range(len(text))), list(range(1, len(text) + 1)))
+        found.extend(_detect(text, identity))
+    return found
+
+
+def _detect(text: str, view: View) -> list[Span]:
     found: list[Span] = []
     for match in _CANDIDATE.finditer(view.text):
         positions = [match.start() + k for k, ch in enumerate(match.group()) if ch.isalnum()]
         compact = "".join(view.text[p] for p in positions).upper()
-        for length in range(len(compact), _MIN_LENGTH - 1, -1):
-            if stdnum_iban.is_valid(compact[:length]):
-                end = positions[length - 1] + 1
+        # a spelled letter "o" reads as zero in the view; try it as the letter too
+        spelled_o = "".join(
+            "O" if view.text[p] == "0" and _said_o(text, view, p) else ch
+            for p, ch in zip(positions, compact, strict=True)
+        )
+        for candidate in dict.fromkeys((compact, spelled_o)):
+            end = _longest_valid(candidate, positions)
+            if end is not None:
                 found.append(Span("IBAN", *view.original(match.start(), end)))
                 break
     return found
+
+
+def _said_o(text: str, view: View, p: int) -> bool:
+    start, end = view.original(p, p + 1)
+    return text[start:end].lower() in {"o", "oh"}
+
+
+def _longest_valid(compact: str, positions: list[int]) -> int | None:
+    """The view offset just past the longest valid IBAN that `compact` starts with."""
+    for length in range(len(compact), _MIN_LENGTH - 1, -1):
+        if stdnum_iban.is_valid(compact[:length]):
+            return positions[length - 1] + 1
+    return None

@@ -13,9 +13,15 @@ def _read(filename: str) -> frozenset[str]:
 
 
 @cache
+def all_given_names() -> frozenset[str]:
+    """Census given names (about 5,500), lower case, including those that are also words."""
+    return _read("dist.male.first") | _read("dist.female.first")
+
+
+@cache
 def given_names() -> frozenset[str]:
-    """Census given names (about 5,500), lower case, without those that are mostly words."""
-    return (_read("dist.male.first") | _read("dist.female.first")) - COMMON_WORDS
+    """Census given names without those that are mostly words ("Will", "May", "Grace")."""
+    return all_given_names() - COMMON_WORDS
 
 
 @cache

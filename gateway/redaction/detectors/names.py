@@ -8,7 +8,7 @@ from gateway.redaction.normalise import Token
 from gateway.redaction.spans import Span
 
 # After these a name is expected, so any word that is not a plain function word is taken.
-_STRONG_TRIGGERS = (
+_STRONG_TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("my", "name", "is"),
     ("name", "is"),
     ("name's",),
@@ -44,7 +44,7 @@ _STRONG_TRIGGERS = (
     ("prescriber",),
 )
 # After these a name is likely, so a known name is taken even if it is also a word ("call Will").
-_WEAK_TRIGGERS = (
+_WEAK_TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("call",),
     ("text",),
     ("message",),
@@ -78,8 +78,18 @@ _STOP = frozenset(
     what when where who why how if so up down out off about over just also too very can could
     will would should may might must do does did have has had get got set make made let lets
     go going come coming one two three four five six seven eight nine ten number phone
-    order pizza pizzas large small medium minutes hours am pm street st avenue road drive lane
-    dot com at sir madam mister missus doctor dr mr mrs ms miss""".split()
+    order pizza pizzas large small medium minutes hours am pm street st avenue road drive
+    dot com at sir madam mister missus doctor dr mr mrs ms miss oh o double triple
+    january february march april june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()
+)
+# Words that make a capitalised run a product or a brand, not a person ("Caesar Salad").
+_PRODUCT_HEADS = frozenset(
+    """pizza pizzas salad latte lattes coffee coke cola soda tea card burger burgers sandwich
+    soup fries wings taco tacos bowl roll rolls cake pie bagel muffin bank airlines airways
+    pharmacy store shop cafe restaurant grill kitchen hotel express xl plus premium
+    prime music pay wallet tablets capsules cream syrup spray
+    sapphire rewards uber lyft diet""".split()
 )
 _MAX_NAME_TOKENS = 3
 _SENTENCE_END = re.compile(r"[.!?]\s*$")
@@ -97,7 +107,7 @@ def detect(text: str, tokens: list[Token]) -> list[Span]:
     n = len(tokens)
     while i < n:
         low = lows[i]
-        if low in _STOP or not low.isalpha() and "'" not in low:
+        if low in _STOP or low in _PRODUCT_HEADS or (not low.isalpha() and "'" not in low):
             i += 1
             continue
         word = text[tokens[i].start : tokens[i].end]
@@ -106,11 +116,15 @@ def detect(text: str, tokens: list[Token]) -> list[Span]:
         is_known = low in given or low in family
         start_name = (
             is_known
-            or (strong is True and (capital or not cased) and low not in COMMON_WORDS)
+            or (strong is not None and _common_given_then_family(text, tokens, i, cased))
+            or (capital and _common_given_then_family(text, tokens, i, cased))
+            or (not cased and _lower_given_then_family(tokens, i))
+            or (strong is True and (capital or not cased)
+                and (low not in COMMON_WORDS or low in namelists.all_given_names()))
             or (strong is not None and capital)
             or (capital and low in any_family and not _sentence_start(text, tokens, i))
         )
-        if not start_name:
+        if not start_name or (strong is None and i > 0 and lows[i - 1] in _PRODUCT_HEADS):
             i += 1
             continue
         j = i + 1
@@ -119,9 +133,38 @@ def detect(text: str, tokens: list[Token]) -> list[Span]:
         if j == i + 1 and not _alone_is_name(text, tokens, i, strong, capital, cased):
             i += 1
             continue
+        if strong is not True and j < n and _product_follows(text, tokens, j):
+            i = j
+            continue
         found.append(Span("NAME", tokens[i].start, tokens[j - 1].end))
         i = j
     return found
+
+
+def _common_given_then_family(text: str, tokens: list[Token], i: int, cased: bool) -> bool:
+    """A given name that is also a word, followed by a family name: "Mark Richards"."""
+    low = tokens[i].low
+    if low not in COMMON_WORDS or i + 1 >= len(tokens):
+        return False
+    if low not in namelists.all_given_names():
+        return False
+    nxt = tokens[i + 1]
+    if text[tokens[i].end : nxt.start] != " " or nxt.low not in namelists.all_family_names():
+        return False
+    return not cased or text[nxt.start].isupper()
+
+
+def _lower_given_then_family(tokens: list[Token], i: int) -> bool:
+    """In lower-case text, a given name that is also a word before a plain family name."""
+    return (
+        i + 1 < len(tokens)
+        and tokens[i].low in namelists.all_given_names()
+        and tokens[i + 1].low in namelists.family_names()
+    )
+
+
+def _product_follows(text: str, tokens: list[Token], j: int) -> bool:
+    return tokens[j].low in _PRODUCT_HEADS and text[tokens[j - 1].end : tokens[j].start] == " "
 
 
 def _trigger(lows: list[str], i: int) -> bool | None:
@@ -140,9 +183,13 @@ def _continues(text: str, tokens: list[Token], j: int, cased: bool) -> bool:
     if gap not in (" ", "-"):
         return False
     low = tokens[j].low
-    if low in _STOP or not low.isalpha():
-        return False
     word = text[tokens[j].start : tokens[j].end]
+    if low in _PRODUCT_HEADS:
+        return False
+    if low in _STOP and cased and word[0].isupper() and low in namelists.all_family_names():
+        return True  # "Angela May": a capitalised family name that is also a word
+    if low in _STOP or low in _PRODUCT_HEADS or not low.isalpha():
+        return False
     if cased:
         return word[0].isupper() and (
             low not in COMMON_WORDS or low in namelists.all_family_names()
