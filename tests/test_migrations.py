@@ -1,0 +1,126 @@
+"""The migrator and the database posture it builds: roles, row-level security, the audio vault."""
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from gateway import migrate
+
+TENANT_TABLES = {
+    "developers",
+    "tier_grants",
+    "skills",
+    "users",
+    "consents",
+    "interactions",
+    "user_pseudonyms",
+    "access_log",
+}
+
+
+@pytest.fixture
+def empty_database(owner_url):
+    name = "gateway_test_migrations"
+    with psycopg.connect(owner_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield make_conninfo(owner_url, dbname=name)
+    with psycopg.connect(owner_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def test_upgrade_from_empty_to_head_then_rerun_is_a_noop(empty_database):
+    versions = [m.version for m in migrate.discover()]
+    assert migrate.upgrade(empty_database) == versions
+    assert migrate.upgrade(empty_database) == []
+    with psycopg.connect(empty_database) as conn:
+        assert migrate.applied_versions(conn) == set(versions)
+        assert migrate.pending(conn) == []
+
+
+def test_a_failing_migration_leaves_no_trace(empty_database, tmp_path):
+    (tmp_path / "0001_ok.sql").write_text("CREATE TABLE ok_table (id int);")
+    (tmp_path / "0002_broken.sql").write_text("CREATE TABLE half (id int); SELECT 1/0;")
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        migrate.upgrade(empty_database, directory=tmp_path)
+    with psycopg.connect(empty_database) as conn:
+        assert migrate.applied_versions(conn) == {1}
+        assert conn.execute("SELECT to_regclass('half')").fetchone()[0] is None
+
+
+def test_malformed_migration_names_are_refused(tmp_path):
+    (tmp_path / "1_bad.sql").write_text("SELECT 1;")
+    with pytest.raises(ValueError, match="0001_slug"):
+        migrate.discover(tmp_path)
+
+
+def test_app_role_is_least_privileged(conn):
+    role = conn.execute(
+        "SELECT rolsuper, rolbypassrls, rolcreatedb, rolcreaterole FROM pg_roles"
+        " WHERE rolname = %s",
+        (migrate.APP_ROLE,),
+    ).fetchone()
+    assert role == {
+        "rolsuper": False,
+        "rolbypassrls": False,
+        "rolcreatedb": False,
+        "rolcreaterole": False,
+    }
+    owned = conn.execute(
+        "SELECT count(*) AS n FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner"
+        " WHERE r.rolname = %s",
+        (migrate.APP_ROLE,),
+    ).fetchone()
+    assert owned["n"] == 0
+
+
+def test_every_tenant_table_has_forced_row_level_security_and_a_policy(conn):
+    rows = conn.execute(
+        """
+        SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind = 'r'
+        """
+    ).fetchall()
+    by_name = {r["relname"]: r for r in rows}
+    for table in TENANT_TABLES:
+        assert by_name[table]["relrowsecurity"] and by_name[table]["relforcerowsecurity"], table
+        assert by_name[table]["policies"] >= 1, table
+    # any table with a user_id or developer_id column is a tenant table
+    keyed = conn.execute(
+        """
+        SELECT DISTINCT table_name FROM information_schema.columns
+        WHERE table_schema = 'public' AND column_name IN ('user_id', 'developer_id')
+        """
+    ).fetchall()
+    assert {r["table_name"] for r in keyed} - {"oauth_clients"} <= TENANT_TABLES
+
+
+def test_no_view_is_reachable_by_the_app_role_without_security_invoker(conn):
+    views = conn.execute(
+        """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND has_table_privilege('gateway_app', c.oid, 'SELECT')
+          AND NOT coalesce(c.reloptions @> ARRAY['security_invoker=true'], false)
+        """
+    ).fetchall()
+    assert views == []
+
+
+def test_the_app_role_cannot_read_audio(conn):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with conn.transaction():
+            conn.execute("SELECT audio_ref FROM vault.audio_recordings")
+
+
+def test_the_app_role_cannot_read_device_serials(conn):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with conn.transaction():
+            conn.execute("SELECT device_serial FROM interactions")
