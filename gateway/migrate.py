@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,12 @@ def ensure_app_role(conn: psycopg.Connection, *, password: str = "") -> None:
 
 def applied_versions(conn: psycopg.Connection) -> set[int]:
     """Return the versions recorded as applied ({} when the table does not exist yet)."""
-    exists = conn.execute("SELECT to_regclass('public.schema_migrations')").fetchone()
-    if not exists or exists[0] is None:
-        return set()
-    rows = conn.execute("SELECT version FROM schema_migrations").fetchall()
+    # a tuple cursor: the app's pooled connections hand out dict rows
+    with conn.cursor(row_factory=tuple_row) as cur:
+        exists = cur.execute("SELECT to_regclass('public.schema_migrations')").fetchone()
+        if not exists or exists[0] is None:
+            return set()
+        rows = cur.execute("SELECT version FROM schema_migrations").fetchall()
     return {row[0] for row in rows}
 
 

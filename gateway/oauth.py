@@ -65,6 +65,10 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return False
 
     def check_client_secret(self, client_secret: str) -> bool:
+        if not _storable(self.client_id):
+            # never a client of ours; still pay for one hash comparison like any other miss
+            security.verify_secret(None, client_secret)
+            return False
         authenticated = clients_service.authenticate_client(
             _conn(), client_id=self.client_id, client_secret=client_secret
         )
@@ -103,10 +107,18 @@ class TokenHandle:
         return self.record.revoked
 
 
+def _storable(text: str) -> bool:
+    # PostgreSQL text cannot hold NUL; such an id was never issued, so it is simply unknown
+    return "\x00" not in text
+
+
 def _query_client(client_id: str) -> OAuthClient:
     # An unknown or revoked client still gets an object, whose secret check fails the same
     # way and at the same cost as a wrong secret: nothing tells the two apart.
-    return OAuthClient(clients_service.find_active_client(_conn(), client_id), client_id)
+    client = None
+    if _storable(client_id):
+        client = clients_service.find_active_client(_conn(), client_id)
+    return OAuthClient(client, client_id)
 
 
 def _save_token(token: dict[str, Any], request: Any) -> None:

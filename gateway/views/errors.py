@@ -67,6 +67,13 @@ def _http_exception(error: HTTPException) -> Response:
     return wrapped
 
 
+def _bad_data(error: psycopg.DataError) -> Response:
+    # input the database cannot hold (a NUL byte in text, a number out of range): the request
+    # is at fault, and its transaction has already rolled back
+    logger.info("request data refused by the database: %s", error.__class__.__name__)
+    return envelope(422, "invalid_request", "Some parameters are not valid.")
+
+
 def _database_error(error: Exception) -> Response:
     logger.warning("database unavailable: %s", error.__class__.__name__)
     return _gateway_error(Unavailable())
@@ -81,6 +88,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(GatewayError, _gateway_error)
     app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(psycopg.DataError, _bad_data)
     app.register_error_handler(psycopg.OperationalError, _database_error)
     app.register_error_handler(PoolTimeout, _database_error)
     app.register_error_handler(Exception, _unexpected)

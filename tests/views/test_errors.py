@@ -1,0 +1,236 @@
+"""The one JSON error envelope: 404/405/413/422/500/503, and nothing internal in any body."""
+
+import re
+import uuid
+
+import pytest
+
+from gateway import create_app
+
+LEAKS = re.compile(r'Traceback|psycopg|SQLSTATE|File "/|redis\.exceptions')
+
+
+def assert_envelope(response, status, code=None):
+    assert response.status_code == status, response.get_data()
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error", "error_description", "details"}
+    assert isinstance(body["error_description"], str) and body["error_description"]
+    assert isinstance(body["details"], dict)
+    if code:
+        assert body["error"] == code
+    assert not LEAKS.search(response.get_data(as_text=True))
+    return body
+
+
+@pytest.fixture
+def reader(make, bearer):
+    """A developer with one skill, one consenting user's interaction, and a token."""
+    developer = make.developer(tier="standard")
+    skill = make.skill(developer)
+    user = make.user()
+    make.consent(user, skill)
+    interaction = make.interaction(skill, user)
+    return {
+        "skill": skill,
+        "interaction": interaction,
+        "headers": bearer(make.client(developer_id=developer)),
+    }
+
+
+def count_access_log(conn):
+    conn.execute("RESET ROLE")
+    try:
+        return conn.execute("SELECT count(*) AS n FROM access_log").fetchone()["n"]
+    finally:
+        conn.execute("SET LOCAL ROLE gateway_app")
+
+
+def test_unknown_route_and_someone_elses_skill_are_the_same_404(client, make, reader):
+    stranger = make.developer()
+    theirs = make.skill(stranger)
+    their_user = make.user()
+    make.consent(their_user, theirs)
+    their_interaction = make.interaction(theirs, their_user)
+
+    responses = [
+        client.get("/v1/no-such-route", headers=reader["headers"]),
+        client.get(f"/v1/skills/{theirs}", headers=reader["headers"]),
+        client.get(f"/v1/skills/{uuid.uuid4()}", headers=reader["headers"]),
+        client.get(f"/v1/skills/{theirs}/interactions", headers=reader["headers"]),
+        client.get(
+            f"/v1/skills/{theirs}/interactions/{their_interaction}", headers=reader["headers"]
+        ),
+        client.get(
+            f"/v1/skills/{reader['skill']}/interactions/{their_interaction}",
+            headers=reader["headers"],
+        ),
+        client.get("/no-such-page"),
+    ]
+
+    assert_envelope(responses[0], 404, "not_found")
+    assert {response.status_code for response in responses} == {404}
+    assert {response.get_data() for response in responses} == {responses[0].get_data()}
+
+
+def test_wrong_method_is_405_in_the_envelope(client, reader):
+    response = client.delete("/v1/developer", headers=reader["headers"])
+
+    assert_envelope(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_oversized_body_is_413_in_the_envelope(client, app):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+
+    response = client.post(
+        "/oauth/token",
+        data="grant_type=client_credentials&pad=" + "x" * 2048,
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert_envelope(response, 413, "request_too_large")
+
+
+def test_default_body_cap_is_one_megabyte(client):
+    response = client.post(
+        "/oauth/token",
+        data="pad=" + "x" * 1_100_000,
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert_envelope(response, 413, "request_too_large")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("since=yesterday", "since"),
+        ("since=2024-13-45T00:00:00Z", "since"),
+        ("since=2024-01-01T00:00:00", "since"),  # no offset: ambiguous
+        ("until=2024-01-01T00:00:00Z&since=2024-02-01T00:00:00Z", "until"),
+        ("colour=red", "colour"),
+        ("limit=0", "limit"),
+        ("limit=100000", "limit"),
+        ("limit=ten", "limit"),
+        ("intent=a&intent=b", "intent"),
+        ("cursor=eyJ0IjoiMjAyNCJ9.AAAAAAAAAAAAAAAAAAAAAA", "cursor"),
+        ("cursor=" + "A" * 2000, "cursor"),
+        ("intent=a%00b", None),  # text PostgreSQL cannot hold
+        ("user=%00", None),
+    ],
+)
+def test_malformed_query_is_422_and_reads_nothing(client, conn, reader, query, field):
+    before = count_access_log(conn)
+
+    response = client.get(
+        f"/v1/skills/{reader['skill']}/interactions?{query}", headers=reader["headers"]
+    )
+
+    body = assert_envelope(response, 422, "invalid_request")
+    assert field is None or field in body["details"]
+    assert "interactions" not in body
+    assert count_access_log(conn) == before
+
+
+def test_a_good_query_does_write_the_access_log(client, conn, reader):
+    # the counterpart of the 422 test: the same read, well formed, is logged
+    before = count_access_log(conn)
+
+    response = client.get(f"/v1/skills/{reader['skill']}/interactions", headers=reader["headers"])
+
+    assert response.status_code == 200
+    assert count_access_log(conn) == before + 1
+
+
+def test_cursor_from_another_query_is_refused(client, reader, make):
+    user = make.user()
+    make.consent(user, reader["skill"])
+    for _ in range(3):
+        make.interaction(reader["skill"], user)
+    url = f"/v1/skills/{reader['skill']}/interactions"
+    first = client.get(f"{url}?limit=1", headers=reader["headers"]).get_json()
+    assert first["next_cursor"]
+
+    reused = client.get(
+        f"{url}?limit=1&intent=Other&cursor={first['next_cursor']}", headers=reader["headers"]
+    )
+    tampered = client.get(
+        f"{url}?limit=1&cursor={first['next_cursor'][:-2]}AA", headers=reader["headers"]
+    )
+
+    assert_envelope(reused, 422, "invalid_request")
+    assert_envelope(tampered, 422, "invalid_request")
+
+
+def test_unexpected_failure_is_a_bare_500(app, client):
+    def explode():
+        raise RuntimeError('psycopg SQLSTATE 42P01 Traceback File "/srv/gateway/x.py"')
+
+    app.add_url_rule("/explode", "explode", explode)
+
+    response = client.get("/explode")
+
+    body = assert_envelope(response, 500, "server_error")
+    assert "42P01" not in body["error_description"]
+
+
+def test_no_error_body_leaks_internals(client, reader):
+    skill = reader["skill"]
+    responses = [
+        client.get("/v1/developer"),
+        client.get("/v1/developer", headers={"Authorization": "Bearer ' OR 1=1 --"}),
+        client.get("/v1/skills/not-a-uuid", headers=reader["headers"]),
+        client.get(f"/v1/skills/{skill}/interactions?since=%00", headers=reader["headers"]),
+        client.get(f"/v1/skills/{skill}/interactions?limit=1e309", headers=reader["headers"]),
+        client.get(f"/v1/skills/{skill}/interactions?user=%27%3B", headers=reader["headers"]),
+        client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "\x00"}),
+        client.post("/oauth/introspect", data={"token": "x"}),
+        client.put("/healthz"),
+    ]
+
+    assert [response.status_code for response in responses] == [
+        401, 401, 404, 422, 422, 200, 401, 401, 405
+    ]
+    for response in responses:
+        assert response.mimetype == "application/json"
+        assert not LEAKS.search(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def unreachable_app(tmp_path, clock):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "PSEUDONYM_KEYS": "k1:" + "ab" * 32,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "DATA_DIR": str(tmp_path),
+            "CLOCK": clock,
+            "APP_DATABASE_URL": "postgresql://gateway_app@127.0.0.1:1/x?connect_timeout=1",
+            "POOL_MIN_SIZE": 0,
+            "POOL_TIMEOUT": 0.3,
+        }
+    )
+    yield app
+    app.extensions["gateway.db"].close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("get", "/v1/developer", {"headers": {"Authorization": "Bearer " + "a" * 43}}),
+        ("get", "/v1/skills", {"headers": {"Authorization": "Bearer " + "a" * 43}}),
+        ("post", "/oauth/token", {"data": {"grant_type": "client_credentials"}, "auth": ("a", "")}),
+        ("get", "/readyz", {}),
+    ],
+)
+def test_database_outage_is_503_with_retry_after(unreachable_app, method, path, kwargs):
+    response = getattr(unreachable_app.test_client(), method)(path, **kwargs)
+
+    assert_envelope(response, 503, "temporarily_unavailable")
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_liveness_survives_a_database_outage(unreachable_app):
+    assert unreachable_app.test_client().get("/healthz").status_code == 200
