@@ -14,16 +14,15 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "APP_DATABASE_URL": (
         "",
         str,
-        "URL the web app connects as. Empty: DATABASE_URL with the user set to DATABASE_APP_ROLE.",
+        "URL the web app connects as. Empty: DATABASE_URL with the user set to gateway_app.",
     ),
-    "DATABASE_APP_ROLE": ("gateway_app", str, "Least-privileged login role the web app uses."),
     "DATABASE_APP_PASSWORD": ("", str, "Password of the app role (empty: none, e.g. trust/peer)."),
     "DATA_DIR": ("./instance", str, "Folder for the embedded PostgreSQL data and local secrets."),
     "POOL_MIN_SIZE": (1, int, "Connections the pool keeps open."),
     "POOL_MAX_SIZE": (10, int, "Most connections the pool opens."),
     "POOL_TIMEOUT": (2.0, float, "Seconds a request waits for a connection before a 503."),
     "STATEMENT_TIMEOUT_MS": (2000, int, "Server-side cap on one statement (ms); past it, a 503."),
-    "SECRET_KEY": ("", str, "Signs cursors. Empty: generated once and kept in DATA_DIR."),
+    "SECRET_KEY": ("", str, "Signs cursors. Empty: generated once, kept in DATA_DIR (set it when scaling out)."),
     "PSEUDONYM_KEYS": (
         "",
         str,
@@ -38,7 +37,7 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "TOKEN_RATE_LIMIT": (
         "30 per minute",
         str,
-        "Token-endpoint requests per client id and address.",
+        "Token-endpoint requests per client id (or address).",
     ),
     "MAX_CONTENT_LENGTH": (1_048_576, int, "Largest request body in bytes; larger is a 413."),
     "TRUSTED_PROXIES": (0, int, "Reverse-proxy hops whose X-Forwarded-* headers are trusted."),
