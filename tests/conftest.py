@@ -147,9 +147,21 @@ def committed_make(owner_conn: psycopg.Connection) -> Factory:
 
 
 @pytest.fixture
-def committed_app(owner_conn, app_url, tmp_path, clock):  # type: ignore[no-untyped-def]
-    db = PooledDatabase(app_url, min_size=1, max_size=4, timeout=2.0)
-    db.open(wait=True)
-    app = create_app(_settings(tmp_path, clock, DATABASE=db))
-    yield app
-    db.close()
+def pooled_app(app_url, tmp_path, clock):  # type: ignore[no-untyped-def]
+    """Build apps that each have their own real pool (as separate instances would)."""
+    pools: list[PooledDatabase] = []
+
+    def build(**extra: object):  # type: ignore[no-untyped-def]
+        db = PooledDatabase(app_url, min_size=1, max_size=4, timeout=2.0)
+        db.open(wait=True)
+        pools.append(db)
+        return create_app(_settings(tmp_path, clock, DATABASE=db, **extra))
+
+    yield build
+    for db in pools:
+        db.close()
+
+
+@pytest.fixture
+def committed_app(owner_conn, pooled_app):  # type: ignore[no-untyped-def]
+    return pooled_app()
