@@ -44,7 +44,8 @@ def _server_url(tmp_root: Path) -> str:
 def owner_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
     """A fresh database for this test worker, migrated to head; its URL as the owner role."""
     server_url = _server_url(tmp_path_factory.getbasetemp().parent)
-    name = f"gateway_test_{worker_id}"
+    # unique per process: concurrent runs on one server must not drop each other's database
+    name = f"gateway_test_{worker_id}_{os.getpid()}"
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -91,6 +92,16 @@ def _settings(tmp_path: Path, clock: Clock, **extra: object) -> dict[str, object
         "CLOCK": clock,
         **extra,
     }
+
+
+@pytest.fixture
+def app_settings(tmp_path: Path, clock: Clock):  # type: ignore[no-untyped-def]
+    """The test settings, with overrides: app_settings(DATABASE=..., RATELIMIT_ENABLED=False)."""
+
+    def settings(**extra: object) -> dict[str, object]:
+        return _settings(tmp_path, clock, **extra)
+
+    return settings
 
 
 @pytest.fixture

@@ -5,12 +5,22 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from gateway import create_app
+from gateway.db import SharedConnection
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 RETENTION = {"none": 0, "standard": 30, "trusted": 90}
 EXAMPLES = int(os.environ.get("GATEWAY_ORACLE_EXAMPLES", "20"))
+
+
+@pytest.fixture
+def app(conn, tmp_path, clock, app_settings):
+    # hundreds of reads per world: rate limits are tested elsewhere and would only get in the way
+    return create_app(app_settings(DATABASE=SharedConnection(conn), RATELIMIT_ENABLED=False))
 
 
 @dataclass
