@@ -245,30 +245,32 @@ def redact(policy: str, as_json: bool) -> None:
     """Redact transcripts read from stdin, one per line, to stdout in the same order."""
     from gateway.redaction import redact as redact_text
 
-    source = click.get_text_stream("stdin", encoding="utf-8", errors="strict")
-    out = click.get_text_stream("stdout", encoding="utf-8")
+    # bytes in and out: UTF-8 whatever the locale, and only b"\n" ends a line (a lone "\r"
+    # does not); decoding line by line pins an encoding error to its line
+    source = sys.stdin.buffer
+    out = sys.stdout.buffer
     # a person typing wants each answer at once; a pipe wants throughput
-    interactive = out.isatty()
-    number = 0
+    interactive = sys.stdout.isatty()
     try:
-        for number, line in enumerate(source, start=1):  # noqa: B007 - reported on a decode error
-            text = line.rstrip("\r\n")
+        for number, raw in enumerate(source, start=1):
+            try:
+                text = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")
+            except UnicodeDecodeError:
+                out.flush()
+                raise click.ClickException(f"line {number} is not valid UTF-8") from None
             result = redact_text(text, policy)
             if as_json:
                 spans = [{"type": s.type, "start": s.start, "end": s.end} for s in result.spans]
-                out.write(json.dumps({"text": result.text, "spans": spans}, ensure_ascii=False))
+                line = json.dumps({"text": result.text, "spans": spans}, ensure_ascii=False)
             else:
-                out.write(result.text)
-            out.write("\n")
+                line = result.text
+            out.write(line.encode("utf-8") + b"\n")
             if interactive:
                 out.flush()
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"line {number + 1} is not valid UTF-8") from exc
+        out.flush()
     except BrokenPipeError:
         # `skillgw redact < big.txt | head` closes the pipe early: not an error
-        sys.stderr.close()
         os._exit(0)
-    out.flush()
 
 
 def register(app: Any) -> None:

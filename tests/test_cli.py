@@ -1,0 +1,267 @@
+"""The `skillgw` command line: redact, db upgrade/status, and demo runs end to end."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from gateway import migrate
+from gateway.cli import main
+from gateway.redaction import policy_names, redact
+
+LINES = [
+    "call me back at 555 123 4567 please",
+    "order a large pepperoni pizza",
+    "my email is maria.lopez@gmail.com",
+    "",
+    "card 4111 1111 1111 1111 thanks",
+]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """The environment without any GATEWAY_* setting from the outside, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def fresh_database(owner_url: str) -> Iterator[str]:
+    """An empty database on the test server, dropped afterwards; its owner URL."""
+    name = f"gateway_cli_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(owner_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield make_conninfo(owner_url, dbname=name)
+    with psycopg.connect(owner_url, autocommit=True) as admin:
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        admin.execute(drop.format(sql.Identifier(name)))
+
+
+# --- skillgw redact
+
+
+def test_redact_keeps_order_and_line_count() -> None:
+    result = CliRunner().invoke(main, ["redact", "--policy", "standard"], input="\n".join(LINES))
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout.split("\n")
+    assert out[-1] == ""  # every line ends with a newline, the last included
+    assert out[:-1] == [redact(line, "standard").text for line in LINES]
+    assert out[1] == LINES[1]
+    assert "maria.lopez@gmail.com" not in result.stdout and "4111" not in result.stdout
+
+
+def test_redact_json_gives_text_and_spans_per_line() -> None:
+    result = CliRunner().invoke(main, ["redact", "--json"], input="\n".join(LINES) + "\n")
+
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == len(LINES)
+    for row, line in zip(rows, LINES, strict=True):
+        assert set(row) == {"text", "spans"}
+        assert row["text"] == redact(line, "strict").text
+        for span in row["spans"]:
+            assert set(span) == {"type", "start", "end"}
+            assert 0 <= span["start"] < span["end"] <= len(line)
+    email_at = LINES[2].index("maria")
+    assert any(s["type"] == "EMAIL" and s["start"] == email_at for s in rows[2]["spans"])
+    assert rows[1]["spans"] == []
+
+
+def test_redact_unknown_policy_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["redact", "--policy", "nope"], input="hello\n")
+
+    assert result.exit_code == 2
+    assert "nope" in result.stderr
+    assert all(name in result.stderr for name in policy_names())
+    assert result.stdout == ""
+
+
+def test_redact_names_the_line_that_is_not_utf8() -> None:
+    result = CliRunner().invoke(main, ["redact"], input=b"fine\n\xff broken\nnever read\n")
+
+    assert result.exit_code == 1
+    assert result.stdout == "fine\n"
+    assert "line 2" in result.stderr
+
+
+# --- skillgw db
+
+
+def test_db_upgrade_applies_once_then_is_a_no_op(fresh_database: str) -> None:
+    runner = CliRunner(env=_env(GATEWAY_DATABASE_URL=fresh_database))
+
+    status = runner.invoke(main, ["db", "status"], env=_env(GATEWAY_DATABASE_URL=fresh_database))
+    assert status.exit_code == 0, status.output
+    assert "pending" in status.stdout and "applied" not in status.stdout.replace("pending", "")
+
+    first = runner.invoke(main, ["db", "upgrade"], env=_env(GATEWAY_DATABASE_URL=fresh_database))
+    assert first.exit_code == 0, first.output
+    head = migrate.discover()[-1]
+    assert f"applied {head.version:04d}_{head.name}" in first.stdout
+
+    second = runner.invoke(main, ["db", "upgrade"], env=_env(GATEWAY_DATABASE_URL=fresh_database))
+    assert second.exit_code == 0, second.output
+    assert "Already up to date" in second.stdout and "applied" not in second.stdout
+
+    status = runner.invoke(main, ["db", "status"], env=_env(GATEWAY_DATABASE_URL=fresh_database))
+    assert "Up to date." in status.stdout and "pending" not in status.stdout
+    with psycopg.connect(fresh_database) as conn:
+        assert migrate.applied_versions(conn) == {m.version for m in migrate.discover()}
+
+
+# --- skillgw demo, as a real process
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Demo:
+    """A running `skillgw demo` process."""
+
+    def __init__(self, tmp: Path, env: dict[str, str], name: str) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.credentials = tmp / f"{name}-credentials.json"
+        self.log = tmp / f"{name}.log"
+        command = [sys.executable, "-c", "from gateway.cli import main; main()", "demo"]
+        args = ["--port", str(self.port), "--workers", "1", "--credentials", str(self.credentials)]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                command + args, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self._wait_healthy()
+
+    def _wait_healthy(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"demo exited early:\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"demo did not answer /healthz:\n{self.log.read_text()}")
+
+    def request(self, path: str, **kwargs: Any) -> tuple[int, Any]:
+        request = urllib.request.Request(self.base + path, **kwargs)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def token(self, client: dict[str, str]) -> str:
+        """Get a token the way the printed curl call does: client_secret_basic."""
+        basic = f"{client['client_id']}:{client['client_secret']}".encode()
+        import base64
+
+        status, body = self.request(
+            "/oauth/token",
+            data=urllib.parse.urlencode({"grant_type": "client_credentials"}).encode(),
+            headers={"Authorization": "Basic " + base64.b64encode(basic).decode()},
+        )
+        assert status == 200, body
+        return str(body["access_token"])
+
+    def stop(self) -> int:
+        """Ctrl-C, and the exit code; fails when it does not stop within a few seconds."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"demo did not stop on SIGINT:\n{self.log.read_text()}")
+
+
+def _demo_counts(url: str) -> tuple[int, int, int]:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM developers), (SELECT count(*) FROM interactions),"
+            " (SELECT count(*) FROM oauth_clients WHERE revoked_at IS NULL)"
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+@pytest.mark.slow
+def test_demo_serves_the_printed_credentials_and_reruns_without_duplicates(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    env = _env(GATEWAY_DATABASE_URL=fresh_database, GATEWAY_DATA_DIR=str(tmp_path / "data"))
+    demo = Demo(tmp_path, env, "first")
+    try:
+        data = json.loads(demo.credentials.read_text())
+        assert demo.credentials.stat().st_mode & 0o777 == 0o600
+        pizza = next(d for d in data["developers"] if d["tier"] == "standard")
+        assert any(d["tier"] == "none" for d in data["developers"])
+        headers = {"Authorization": f"Bearer {demo.token(pizza)}"}
+
+        status, body = demo.request("/v1/skills", headers=headers)
+        assert status == 200
+        assert {s["id"] for s in body["skills"]} == {s["id"] for s in pizza["skills"]}
+        skill_id = pizza["skills"][0]["id"]
+        status, body = demo.request(f"/v1/skills/{skill_id}/interactions", headers=headers)
+        assert status == 200 and body["interactions"]
+        assert "@" not in json.dumps(body)
+        # the printed curl calls name this server and this skill
+        printed = demo.log.read_text()
+        assert f"{demo.base}/v1/skills/{skill_id}/interactions" in printed
+        assert pizza["client_secret"] in printed
+    finally:
+        assert demo.stop() == 0
+    first_counts = _demo_counts(fresh_database)
+    assert first_counts[:2] == (3, 300)
+
+    again = Demo(tmp_path, env, "second")
+    try:
+        renewed = json.loads(again.credentials.read_text())
+        assert renewed["developers"][0]["client_id"] != data["developers"][0]["client_id"]
+        new_pizza = next(d for d in renewed["developers"] if d["tier"] == "standard")
+        assert new_pizza["skills"] == pizza["skills"]
+        assert again.token(new_pizza)
+    finally:
+        assert again.stop() == 0
+    # same developers and interactions; the old demo clients were replaced, not added to
+    assert _demo_counts(fresh_database) == first_counts
+
+
+@pytest.mark.slow
+def test_demo_without_a_database_url_runs_on_the_embedded_postgresql(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    demo = Demo(tmp_path, _env(GATEWAY_DATA_DIR=str(data_dir)), "embedded")
+    try:
+        data = json.loads(demo.credentials.read_text())
+        pizza = next(d for d in data["developers"] if d["tier"] == "standard")
+        status, body = demo.request(
+            "/v1/skills", headers={"Authorization": f"Bearer {demo.token(pizza)}"}
+        )
+        assert status == 200 and len(body["skills"]) == 2
+        assert (data_dir / "postgres" / "postmaster.pid").exists()
+    finally:
+        assert demo.stop() == 0
+    # Ctrl-C stopped the embedded PostgreSQL too
+    assert not (data_dir / "postgres" / "postmaster.pid").exists()
