@@ -10,9 +10,8 @@ from psycopg.conninfo import make_conninfo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import config as config_module
-from gateway import oauth
+from gateway import limits, oauth
 from gateway.db import PooledDatabase
-from gateway.limits import limiter
 from gateway.migrate import APP_ROLE
 from gateway.models import Keyring
 
@@ -92,7 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["gateway.db"] = db
     app.extensions["gateway.keyring"] = _keyring(settings)
 
-    limiter.init_app(app)
+    limits.init_app(app)
     oauth.init_app(app)
 
     from gateway.views import developer, errors, health

@@ -1,13 +1,32 @@
 """Rate limits (flask-limiter): per OAuth client, sized by the developer's tier."""
 
-from flask import g, request
+from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 # No default limits: every limited route says which bucket it draws from.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 FALLBACK_RATE_LIMIT = "60 per minute"
+# What a caller gets when its tier's limit string does not parse: flask-limiter would log the
+# error and apply no limit at all, so fail closed instead.
+UNPARSABLE_RATE_LIMIT = "1 per minute"
+# An unreachable Redis must cost a request milliseconds, not the OS connect timeout.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter to `app` with the storage its config names.
+
+    The limiter is module level, so state from an earlier app in this process (a storage it
+    judged dead) is cleared: each app starts on its own configured storage.
+    """
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://")):
+        options = {**REDIS_TIMEOUTS, **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})}
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options
+    limiter.init_app(app)
+    limiter._storage_dead = False
 
 
 def client_key() -> str:
@@ -17,7 +36,12 @@ def client_key() -> str:
 
 def principal_rate_limit() -> str:
     """The caller's limit: its tier's for a developer, a fixed one for service clients."""
-    return getattr(g, "rate_limit", FALLBACK_RATE_LIMIT)
+    limit: str = getattr(g, "rate_limit", FALLBACK_RATE_LIMIT)
+    try:
+        parse_many(limit)
+    except ValueError:
+        return UNPARSABLE_RATE_LIMIT
+    return limit
 
 
 def token_request_key() -> str:

@@ -44,9 +44,10 @@ _DUMMY_HASH = hash_secret(secrets.token_urlsafe(TOKEN_BYTES))
 
 def verify_secret(stored: str | None, presented: str) -> bool:
     """Check `presented` against a stored hash in constant time (a missing hash never matches)."""
-    scheme, salt, _ = (stored or _DUMMY_HASH).split("$", 2)
-    if scheme != "sha256":
+    parts = (stored or _DUMMY_HASH).split("$", 2)
+    if len(parts) != 3 or parts[0] != "sha256":
         return False
+    salt = parts[1]
     matches = hmac.compare_digest(stored or _DUMMY_HASH, hash_secret(presented, salt=salt))
     return matches and stored is not None
 

@@ -1,0 +1,282 @@
+"""Rate limits: per OAuth client, sized by the tier, in the envelope, in memory or in Redis."""
+
+import uuid
+
+import pytest
+import redis
+
+from gateway import create_app
+from gateway.db import SharedConnection
+
+REDIS_URL = "redis://127.0.0.1:6379"
+DEAD_REDIS_URL = "redis://127.0.0.1:1"
+
+
+def add_tier(conn, name, rate_limit):
+    """A tier row as the admins would add it (the app role may only read tiers)."""
+    conn.execute("RESET ROLE")
+    try:
+        conn.execute(
+            """
+            INSERT INTO tiers (name, transcripts_readable, fields, retention_days,
+                               redaction_policy, page_size, rate_limit)
+            VALUES (%s, true, '{utterance}', 30, 'standard', 10, %s)
+            """,
+            (name, rate_limit),
+        )
+    finally:
+        conn.execute("SET LOCAL ROLE gateway_app")
+
+
+@pytest.fixture
+def tiny(conn, make):
+    """A tier allowing 3 requests a minute, and a maker of developer clients on it."""
+    name = f"tiny-{uuid.uuid4().hex[:8]}"
+    add_tier(conn, name, "3 per minute")
+
+    def client_on_tier():
+        return make.client(developer_id=make.developer(tier=name))
+
+    client_on_tier.tier = name  # type: ignore[attr-defined]
+    return client_on_tier
+
+
+def access_log_rows(conn):
+    conn.execute("RESET ROLE")
+    try:
+        return conn.execute("SELECT count(*) AS n FROM access_log").fetchone()["n"]
+    finally:
+        conn.execute("SET LOCAL ROLE gateway_app")
+
+
+def make_app(conn, tmp_path, clock, **extra):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "PSEUDONYM_KEYS": "k1:" + "ab" * 32,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "DATA_DIR": str(tmp_path),
+            "CLOCK": clock,
+            "DATABASE": SharedConnection(conn),
+            **extra,
+        }
+    )
+
+
+def statuses(http, headers, n, path="/v1/developer", **kwargs):
+    return [http.get(path, headers=headers, **kwargs).status_code for _ in range(n)]
+
+
+def test_tier_limit_answers_429_in_the_envelope(client, bearer, tiny):
+    headers = bearer(tiny())
+
+    assert statuses(client, headers, 3) == [200, 200, 200]
+    response = client.get("/v1/developer", headers=headers)
+
+    assert response.status_code == 429
+    body = response.get_json()
+    assert set(body) == {"error", "error_description", "details"}
+    assert body["error"] == "rate_limited"
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert response.headers["X-RateLimit-Limit"] == "3"
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert int(response.headers["X-RateLimit-Reset"]) > 0
+
+
+def test_successful_responses_carry_the_remaining_budget(client, bearer, tiny):
+    headers = bearer(tiny())
+
+    remaining = [
+        client.get("/v1/developer", headers=headers).headers["X-RateLimit-Remaining"]
+        for _ in range(3)
+    ]
+
+    assert remaining == ["2", "1", "0"]
+
+
+def test_standard_tier_allows_sixty_a_minute(client, bearer, make):
+    headers = bearer(make.client(developer_id=make.developer(tier="standard")))
+
+    assert set(statuses(client, headers, 60)) == {200}
+    assert client.get("/v1/developer", headers=headers).status_code == 429
+
+
+def test_a_limited_request_reads_and_logs_nothing(client, conn, bearer, make, tiny):
+    developer = make.developer(tier=tiny.tier)
+    skill = make.skill(developer)
+    user = make.user()
+    make.consent(user, skill)
+    make.interaction(skill, user)
+    headers = bearer(make.client(developer_id=developer))
+    url = f"/v1/skills/{skill}/interactions"
+    assert statuses(client, headers, 3, path=url) == [200, 200, 200]
+    logged = access_log_rows(conn)
+
+    response = client.get(url, headers=headers)
+
+    assert response.status_code == 429
+    assert "interactions" not in response.get_json()
+    assert access_log_rows(conn) == logged
+
+
+def test_two_clients_do_not_share_a_bucket(client, bearer, tiny):
+    first, second = bearer(tiny()), bearer(tiny())
+
+    assert statuses(client, first, 4) == [200, 200, 200, 429]
+    assert statuses(client, second, 3) == [200, 200, 200]
+
+
+def test_forwarded_for_does_not_change_the_bucket(client, bearer, tiny):
+    headers = bearer(tiny())
+    spoofed = [
+        client.get(
+            "/v1/developer", headers={**headers, "X-Forwarded-For": f"198.51.100.{n}"}
+        ).status_code
+        for n in range(3)
+    ]
+
+    assert spoofed == [200, 200, 200]
+    assert (
+        client.get(
+            "/v1/developer", headers={**headers, "X-Forwarded-For": "203.0.113.9"}
+        ).status_code
+        == 429
+    )
+
+
+def test_unauthenticated_requests_do_not_spend_a_clients_budget(client, bearer, tiny):
+    headers = bearer(tiny())
+
+    assert set(statuses(client, {"Authorization": "Bearer nope"}, 10)) == {401}
+    assert set(statuses(client, {}, 10)) == {401}
+    assert statuses(client, headers, 3) == [200, 200, 200]
+
+
+def test_an_unparsable_tier_limit_fails_closed(client, conn, bearer, make):
+    name = f"broken-{uuid.uuid4().hex[:8]}"
+    add_tier(conn, name, "lots per fortnight")
+    headers = bearer(make.client(developer_id=make.developer(tier=name)))
+
+    assert statuses(client, headers, 3) == [200, 429, 429]
+
+
+def test_token_endpoint_is_limited_per_client_id(app, client, make):
+    app.config["TOKEN_RATE_LIMIT"] = "3 per minute"
+    target = make.client(developer_id=make.developer())
+    other = make.client(developer_id=make.developer())
+    form = {"grant_type": "client_credentials"}
+
+    guesses = [
+        client.post("/oauth/token", data=form, auth=(target.client_id, f"guess-{n}")).status_code
+        for n in range(3)
+    ]
+    blocked = client.post("/oauth/token", data=form, auth=(target.client_id, target.client_secret))
+    by_post = client.post(
+        "/oauth/token",
+        data={**form, "client_id": target.client_id, "client_secret": target.client_secret},
+    )
+    neighbour = client.post("/oauth/token", data=form, auth=(other.client_id, other.client_secret))
+
+    assert guesses == [401, 401, 401]
+    assert blocked.status_code == 429
+    assert blocked.get_json()["error"] == "rate_limited"
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert by_post.status_code == 429
+    assert neighbour.status_code == 200
+
+
+def test_counts_do_not_leak_from_one_app_to_the_next(conn, tmp_path, clock, make, tiny):
+    creds = tiny()
+    first = make_app(conn, tmp_path, clock).test_client()
+    token = first.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(creds.client_id, creds.client_secret),
+    ).get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert statuses(first, headers, 4) == [200, 200, 200, 429]
+
+    second = make_app(conn, tmp_path, clock).test_client()
+
+    assert statuses(second, headers, 1) == [200]
+
+
+# --- Redis
+
+
+@pytest.fixture
+def redis_client():
+    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    created: list[str] = []
+    yield connection, created
+    for pattern in created:
+        keys = list(connection.scan_iter(match=pattern))
+        if keys:
+            connection.delete(*keys)
+    connection.close()
+
+
+def mint(http, creds):
+    response = http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(creds.client_id, creds.client_secret),
+    )
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
+def test_redis_holds_the_count_across_app_instances(conn, tmp_path, clock, tiny, redis_client):
+    connection, created = redis_client
+    creds = tiny()
+    created.extend([f"*{creds.client_id}*"])
+    first = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL).test_client()
+    headers = mint(first, creds)
+
+    assert statuses(first, headers, 2) == [200, 200]
+    assert list(connection.scan_iter(match=f"*client:{creds.client_id}*"))
+
+    # a second instance starts with fresh storage objects: only Redis can know the count
+    second = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL).test_client()
+    assert statuses(second, headers, 2) == [200, 429]
+
+
+def test_memory_storage_does_not_share_counts_between_instances(conn, tmp_path, clock, tiny):
+    # the counterpart of the Redis test: without a shared store, each instance counts alone
+    creds = tiny()
+    first = make_app(conn, tmp_path, clock).test_client()
+    headers = mint(first, creds)
+    assert statuses(first, headers, 3) == [200, 200, 200]
+
+    second = make_app(conn, tmp_path, clock).test_client()
+
+    assert statuses(second, headers, 1) == [200]
+
+
+def test_unreachable_redis_falls_back_to_memory_without_500(conn, tmp_path, clock, tiny):
+    creds = tiny()
+    http = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=DEAD_REDIS_URL).test_client()
+
+    headers = mint(http, creds)
+    results = statuses(http, headers, 4)
+
+    assert results == [200, 200, 200, 429]
+
+
+def test_a_dead_redis_does_not_follow_into_the_next_app(conn, tmp_path, clock, tiny, redis_client):
+    connection, created = redis_client
+    creds = tiny()
+    created.extend([f"*{creds.client_id}*"])
+    dead = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=DEAD_REDIS_URL).test_client()
+    headers = mint(dead, creds)
+    assert statuses(dead, headers, 1) == [200]
+
+    live = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL).test_client()
+    assert statuses(live, headers, 1) == [200]
+
+    assert list(connection.scan_iter(match=f"*client:{creds.client_id}*"))
