@@ -67,7 +67,7 @@ def main() -> None:
 def _serve_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations.")(fn)
     fn = click.option("--workers", type=click.IntRange(1, 64), help="Default: GATEWAY_WORKERS.")(fn)
-    fn = click.option("--port", type=click.IntRange(0, 65535), help="Default: GATEWAY_PORT.")(fn)
+    fn = click.option("--port", type=click.IntRange(1, 65535), help="Default: GATEWAY_PORT.")(fn)
     fn = click.option("--host", help="Default: GATEWAY_HOST.")(fn)
     return fn
 
