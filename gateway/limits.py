@@ -19,12 +19,14 @@ REDIS_TIMEOUTS = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
 def init_app(app: Flask) -> None:
     """Bind the limiter to `app` with the storage its config names.
 
-    The limiter is module level, so state from an earlier app in this process (a storage it
-    judged dead) is cleared: each app starts on its own configured storage.
+    The limiter is module level, so state from an earlier app in this process (limits turned
+    off, a storage judged dead) is cleared: each app starts on its own configured storage.
     """
     if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://")):
         options = {**REDIS_TIMEOUTS, **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})}
         app.config["RATELIMIT_STORAGE_OPTIONS"] = options
+    # flask-limiter keeps `enabled` from the last app that set it: say it for every app
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     limiter._storage_dead = False
 

@@ -202,6 +202,19 @@ def test_counts_do_not_leak_from_one_app_to_the_next(conn, tmp_path, clock, make
     assert statuses(second, headers, 1) == [200]
 
 
+def test_an_app_without_limits_does_not_switch_them_off_for_the_next(
+    conn, tmp_path, clock, tiny
+):
+    creds = tiny()
+    unlimited = make_app(conn, tmp_path, clock, RATELIMIT_ENABLED=False).test_client()
+    headers = mint(unlimited, creds)
+    assert statuses(unlimited, headers, 4) == [200, 200, 200, 200]
+
+    limited = make_app(conn, tmp_path, clock).test_client()
+
+    assert statuses(limited, headers, 4) == [200, 200, 200, 429]
+
+
 # --- Redis
 
 
