@@ -66,7 +66,10 @@ class PooledDatabase:
             f"-c statement_timeout={int(statement_timeout_ms)} "
             # a request that dies mid-transaction must not hold locks for long
             f"-c idle_in_transaction_session_timeout={int(statement_timeout_ms) * 5} "
-            "-c TimeZone=UTC"
+            "-c TimeZone=UTC "
+            # optional filters ("%(x)s IS NULL OR …") make generic plans sort whole windows;
+            # plan every execution with its real parameters
+            "-c plan_cache_mode=force_custom_plan"
         )
         self.pool = ConnectionPool(
             conninfo,

@@ -204,10 +204,10 @@ ALTER TABLE users FORCE ROW LEVEL SECURITY;
 CREATE POLICY users_access ON users
     USING (gateway_role() IN ('platform', 'system') OR id = gateway_user_id())
     WITH CHECK (gateway_role() IN ('platform', 'system') OR id = gateway_user_id());
--- a developer sees (only the child flag of) users who consented to one of its skills
+-- a developer sees users who consented to one of its skills (consents' own policy decides
+-- which consent rows the subquery sees, so for other callers this adds nothing)
 CREATE POLICY users_read_by_developers ON users FOR SELECT
-    USING (gateway_role() = 'developer' AND EXISTS (
-        SELECT 1 FROM consents c WHERE c.user_id = users.id));
+    USING (EXISTS (SELECT 1 FROM consents c WHERE c.user_id = users.id));
 
 ALTER TABLE consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE consents FORCE ROW LEVEL SECURITY;
@@ -215,16 +215,18 @@ CREATE POLICY consents_access ON consents
     USING (gateway_role() IN ('platform', 'system') OR user_id = gateway_user_id())
     WITH CHECK (gateway_role() IN ('platform', 'system') OR user_id = gateway_user_id());
 CREATE POLICY consents_read_by_developers ON consents FOR SELECT
-    USING (gateway_role() = 'developer' AND skill_id IN (SELECT id FROM skills));
+    USING (skill_id IN (SELECT id FROM skills WHERE developer_id = gateway_developer_id()));
 
 ALTER TABLE interactions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE interactions FORCE ROW LEVEL SECURITY;
 CREATE POLICY interactions_access ON interactions
     USING (gateway_role() IN ('platform', 'system') OR user_id = gateway_user_id())
     WITH CHECK (gateway_role() IN ('platform', 'system'));
--- skills' own policy limits the subquery to the caller's skills
+-- Keyed on the developer id alone (null for every other caller), not on gateway_role():
+-- an equality on a setting is estimated at 0.5% of rows, which turns a keyset page into a
+-- sort of the whole retention window (75 ms instead of 2 ms at 50k interactions).
 CREATE POLICY interactions_read_by_developers ON interactions FOR SELECT
-    USING (gateway_role() = 'developer' AND skill_id IN (SELECT id FROM skills));
+    USING (skill_id IN (SELECT id FROM skills WHERE developer_id = gateway_developer_id()));
 
 ALTER TABLE user_pseudonyms ENABLE ROW LEVEL SECURITY;
 ALTER TABLE user_pseudonyms FORCE ROW LEVEL SECURITY;
