@@ -79,6 +79,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # a test or a script may hand over its own Database (e.g. a SharedConnection)
     db = settings.get("DATABASE")
+    if db is None and not (settings["DATABASE_URL"] or settings["APP_DATABASE_URL"]):
+        # `flask --app app run` on a laptop: the same embedded PostgreSQL `skillgw serve` uses
+        from gateway.embedded import EMBEDDED_FOLDER, start_embedded
+
+        embedded = start_embedded(Path(settings["DATA_DIR"]) / EMBEDDED_FOLDER)
+        settings["DATABASE_URL"] = embedded.database_url
     if db is None:
         db = PooledDatabase(
             app_conninfo(settings),
@@ -102,4 +108,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(developer.bp)
     app.after_request(_no_store)
+
+    from gateway import cli
+
+    cli.register(app)
     return app

@@ -15,8 +15,7 @@ from psycopg.rows import dict_row
 
 from gateway import config as config_module
 from gateway import migrate
-
-EMBEDDED_FOLDER = "postgres"
+from gateway.embedded import EMBEDDED_FOLDER
 
 
 @contextmanager

