@@ -4,6 +4,7 @@ from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
+from werkzeug.exceptions import HTTPException
 
 # No default limits: every limited route says which bucket it draws from.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -50,9 +51,14 @@ def token_request_key() -> str:
     """Token-endpoint bucket: the client id asked for (guessing one id's secret is capped),
     else the remote address."""
     auth = request.authorization
-    client_id = (auth.username if auth and auth.type == "basic" else None) or request.form.get(
-        "client_id"
-    )
+    client_id = auth.username if auth and auth.type == "basic" else None
+    if not client_id:
+        try:
+            client_id = request.form.get("client_id")
+        except HTTPException:
+            # an oversized or malformed body: flask-limiter would take any error raised here
+            # for a dead storage and fall back to per-process counters; the view answers it
+            client_id = None
     return f"token:{client_id}" if client_id else f"token-addr:{get_remote_address()}"
 
 

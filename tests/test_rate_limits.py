@@ -293,3 +293,27 @@ def test_a_dead_redis_does_not_follow_into_the_next_app(conn, tmp_path, clock, t
     assert statuses(live, headers, 1) == [200]
 
     assert list(connection.scan_iter(match=f"*client:{creds.client_id}*"))
+
+
+def test_a_malformed_token_request_does_not_knock_out_redis(
+    conn, tmp_path, clock, tiny, redis_client
+):
+    connection, created = redis_client
+    creds = tiny()
+    created.extend([f"*{creds.client_id}*"])
+    app = make_app(
+        conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL, MAX_CONTENT_LENGTH=1024
+    )
+    http = app.test_client()
+
+    oversized = http.post(
+        "/oauth/token",
+        data="grant_type=client_credentials&pad=" + "x" * 4096,
+        content_type="application/x-www-form-urlencoded",
+    )
+    headers = mint(http, creds)
+    http.get("/v1/developer", headers=headers)
+
+    assert oversized.status_code == 413
+    # the counters still go to Redis, not to a per-process fallback
+    assert list(connection.scan_iter(match=f"*client:{creds.client_id}*"))
