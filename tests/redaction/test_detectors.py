@@ -172,3 +172,41 @@ def test_spans_are_sorted_offsets_in_the_original_text():
     text = "call 555-867-5309 or email a.b@c.io"
     spans = redact(text).spans
     assert spans == [Span("PHONE", 5, 17), Span("EMAIL", 27, 35)]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("call chase", "chase"),
+        ("text rose", "rose"),
+        ("call chase at five", "chase"),
+        ("message hope on monday", "hope"),
+        ("text grace and tell her I'm late", "grace"),
+        ("call will", "will"),
+        ("text will smith at noon", "will smith"),
+        ("call chase, then order a pizza", "chase"),
+    ],
+)
+def test_common_word_given_name_after_a_contact_verb_is_a_name(text, name):
+    assert kinds(text) == [("NAME", name)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call an uber",
+        "call the restaurant",
+        "call back",
+        "call home",
+        "call mom",
+        "call ma",
+        "text honey",
+        "i need to call in",
+        "call chase bank",
+        "call will be recorded",
+        "send a text message",
+        "grace period on the loan",
+    ],
+)
+def test_things_one_calls_and_words_outside_the_contact_context_stay(text):
+    assert kinds(text) == []

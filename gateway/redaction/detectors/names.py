@@ -92,6 +92,22 @@ _PRODUCT_HEADS = frozenset(
     sapphire rewards uber lyft diet""".split()
 )
 _MAX_NAME_TOKENS = 3
+# Verbs whose object is usually a person: "call chase", "text rose at noon".
+_CONTACT_VERBS = frozenset("call text message ring phone dial email facetime".split())
+# After a contact verb and a given name, one of these (or the end of the clause) closes the name.
+_CONTACT_CLOSERS = frozenset("at on and please".split())
+# Function words in _STOP that are also given names and, after a contact verb, mostly a person.
+_CONTACT_STOP_NAMES = frozenset({"will", "may"})
+# Things and people one calls that are not a person's name, though a name list may have them.
+_CALLABLE = frozenset(
+    """uber lyft taxi cab car ride back home work office mom mum dad mama papa ma pa nana
+    grandma grandpa granny baby babe honey sweetie buddy hun restaurant store shop pharmacy
+    bank support service help security police ambulance doctor dentist vet reception desk
+    hotel airline customer driver courier everyone everybody someone somebody anyone nobody
+    again later now soon see else many min man lady guy major manual numbers loan dot in so ok
+    an my ha un le na nu mi ta tu ja ka su ima""".split()
+)
+_CLAUSE_BREAK = re.compile(r"[.,!?;:]")
 _SENTENCE_END = re.compile(r"[.!?]\s*$")
 
 
@@ -107,6 +123,11 @@ def detect(text: str, tokens: list[Token]) -> list[Span]:
     n = len(tokens)
     while i < n:
         low = lows[i]
+        j = _contact_name(text, tokens, lows, i)
+        if j:
+            found.append(Span("NAME", tokens[i].start, tokens[j - 1].end))
+            i = j
+            continue
         if low in _STOP or low in _PRODUCT_HEADS or (not low.isalpha() and "'" not in low):
             i += 1
             continue
@@ -139,6 +160,37 @@ def detect(text: str, tokens: list[Token]) -> list[Span]:
         found.append(Span("NAME", tokens[i].start, tokens[j - 1].end))
         i = j
     return found
+
+
+def _contact_name(text: str, tokens: list[Token], lows: list[str], i: int) -> int:
+    """A given name right after a contact verb, even one that is also a word ("call chase").
+
+    Taken only when the clause ends after it (end of text, punctuation, "at", "on", "and"),
+    optionally after a family name ("text will smith at noon"), and when it is not something
+    one calls ("call back", "call an uber"). Returns the index after the name, or 0.
+    """
+    if i == 0 or lows[i - 1] not in _CONTACT_VERBS:
+        return 0
+    low = lows[i]
+    if low in _CALLABLE or low not in namelists.all_given_names():
+        return 0
+    if low in _STOP and low not in _CONTACT_STOP_NAMES:
+        return 0
+    if text[tokens[i - 1].end : tokens[i].start] != " ":
+        return 0
+    j = i + 1
+    n = len(tokens)
+    if (
+        j < n
+        and text[tokens[i].end : tokens[j].start] == " "
+        and lows[j] not in _STOP
+        and lows[j] not in _CALLABLE
+        and lows[j] in namelists.all_family_names()
+    ):
+        j += 1
+    if j == n or lows[j] in _CONTACT_CLOSERS:
+        return j
+    return j if _CLAUSE_BREAK.search(text, tokens[j - 1].end, tokens[j].start) else 0
 
 
 def _common_given_then_family(text: str, tokens: list[Token], i: int, cased: bool) -> bool:
