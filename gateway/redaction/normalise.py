@@ -1,6 +1,7 @@
 """A detection view of a transcript: spoken numbers, "at" and "dot" written out, offsets kept."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # A token is a run of letters and digits (apostrophe words kept whole); the rest is gap.
@@ -79,6 +80,13 @@ TLDS = frozenset(
 )
 
 
+# Words that make the view differ from the text: without one, the view is the text itself.
+_VIEW_WORDS = frozenset(
+    {*UNITS, *TEENS, *TENS, *ORDINAL_UNITS, *ORDINAL_OTHER, *_ZERO_WORDS, *_REPEATS}
+    | {"dot", "point", "underscore", "dash", "hyphen", "at"}
+)
+
+
 @dataclass(frozen=True)
 class Token:
     """One word or number of the original text, with its offsets and lower-case form."""
@@ -93,12 +101,17 @@ class View:
     """Detection text plus, for each of its characters, the original span it came from."""
 
     text: str
-    starts: list[int]
-    ends: list[int]
+    starts: Sequence[int]
+    ends: Sequence[int]
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """Map a view span back to the smallest original span covering it."""
         return self.starts[start], self.ends[end - 1]
+
+
+def identity_view(text: str) -> View:
+    """The view of a text that has no spoken numbers or joiners: the text itself."""
+    return View(text, range(len(text)), range(1, len(text) + 1))
 
 
 def tokenize(text: str) -> list[Token]:
@@ -279,6 +292,8 @@ def build_view(text: str, tokens: list[Token]) -> View:
     Every view character maps back to the original span it came from, so a match in the
     view redacts exactly the spoken words in the original.
     """
+    if not any(tok.low in _VIEW_WORDS for tok in tokens):
+        return identity_view(text)  # most lines: nothing spoken to rewrite
     out = _Builder()
     n = len(tokens)
     cursor = 0

@@ -4,7 +4,7 @@ import re
 
 from stdnum import iban as stdnum_iban
 
-from gateway.redaction.normalise import View
+from gateway.redaction.normalise import View, identity_view
 from gateway.redaction.spans import Span
 
 # Country code and check digits, then up to 30 more letters or digits across single spaces.
@@ -21,9 +21,8 @@ def detect(text: str, view: View) -> list[Span]:
     Spans are in original offsets.
     """
     found = _detect(text, view)
-    if len(view.text) != len(text) or view.text != text:
-        identity = View(text, list(range(len(text))), list(range(1, len(text) + 1)))
-        found.extend(_detect(text, identity))
+    if view.text != text:
+        found.extend(_detect(text, identity_view(text)))
     return found
 
 
@@ -50,9 +49,30 @@ def _said_o(text: str, view: View, p: int) -> bool:
     return text[start:end].lower() in {"o", "oh"}
 
 
+def _mod97_lengths(compact: str) -> list[int]:
+    """Prefix lengths (at least `_MIN_LENGTH`) of `compact` whose IBAN mod-97 check passes.
+
+    One pass instead of a full validation per prefix: the remainder of the rearranged number
+    (the rest, then the country code and check digits) is carried along the rest.
+    """
+    if not (compact[:2].isalpha() and compact[2:4].isdigit()):
+        return []
+    head = "".join(str(int(ch, 36)) for ch in compact[:4])  # six digits: letters are 10..35
+    tail = int(head)
+    scale = 10 ** len(head)
+    lengths = []
+    rem = 0
+    for length in range(5, len(compact) + 1):
+        value = int(compact[length - 1], 36)
+        rem = (rem * (100 if value > 9 else 10) + value) % 97
+        if length >= _MIN_LENGTH and (rem * scale + tail) % 97 == 1:
+            lengths.append(length)
+    return lengths
+
+
 def _longest_valid(compact: str, positions: list[int]) -> int | None:
     """The view offset just past the longest valid IBAN that `compact` starts with."""
-    for length in range(len(compact), _MIN_LENGTH - 1, -1):
-        if stdnum_iban.is_valid(compact[:length]):
+    for length in reversed(_mod97_lengths(compact)):
+        if stdnum_iban.is_valid(compact[:length]):  # country, length and format
             return positions[length - 1] + 1
     return None

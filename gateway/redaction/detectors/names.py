@@ -116,7 +116,7 @@ def detect(text: str, tokens: list[Token]) -> list[Span]:
     given = namelists.given_names()
     family = namelists.family_names()
     any_family = namelists.all_family_names()
-    cased = any(ch.isupper() for ch in text)
+    cased = text != text.lower()  # some capital letter: tidy text, not lower-case ASR
     lows = [t.low for t in tokens]
     found: list[Span] = []
     i = 0
