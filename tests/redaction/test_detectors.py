@@ -162,6 +162,8 @@ def test_context_numbers(text, kind, value):
         "set the thermostat to 72 degrees",
         "Mark the order as done",
         "your card ending in 4242 was charged $1,250.00",
+        "pay with my card for a medium margherita",
+        "one large hawaiian and a small pepperoni",
     ],
 )
 def test_things_that_must_survive(text):

@@ -91,6 +91,11 @@ _PRODUCT_HEADS = frozenset(
     prime music pay wallet tablets capsules cream syrup spray
     sapphire rewards uber lyft diet""".split()
 )
+# A word right after one of these is a thing being ordered, not a person ("a medium margherita").
+_DETERMINERS = frozenset(
+    """a an the this that these those some any another each every small medium large regular
+    extra family personal size""".split()
+)
 _MAX_NAME_TOKENS = 3
 # Verbs whose object is usually a person: "call chase", "text rose at noon".
 _CONTACT_VERBS = frozenset("call text message ring phone dial email facetime".split())
@@ -145,7 +150,14 @@ def detect(text: str, tokens: list[Token]) -> list[Span]:
             or (strong is not None and capital)
             or (capital and low in any_family and not _sentence_start(text, tokens, i))
         )
-        if not start_name or (strong is None and i > 0 and lows[i - 1] in _PRODUCT_HEADS):
+        after_determiner = (
+            i > 0 and lows[i - 1] in _DETERMINERS and not capital and low not in any_family
+        )
+        if (
+            not start_name
+            or after_determiner
+            or (strong is None and i > 0 and lows[i - 1] in _PRODUCT_HEADS)
+        ):
             i += 1
             continue
         j = i + 1
