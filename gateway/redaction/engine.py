@@ -1,6 +1,6 @@
 """Find personal data in one text and replace it as a policy says."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from gateway.redaction.detectors import (
@@ -63,8 +63,27 @@ def detect(text: str, policy: str | Policy = "strict") -> list[Span]:
     return merge([s for s in found if policy.action(s.type) != "keep"])
 
 
+def _inside_kept(text: str, spans: list[Span], keep: Iterable[str]) -> list[Span]:
+    """Drop spans that lie wholly inside an occurrence of a value shown in clear anyway."""
+    lowered = text.lower()
+    kept: list[tuple[int, int]] = []
+    for value in keep:
+        needle = value.strip().lower()
+        start = lowered.find(needle) if needle else -1
+        while start >= 0:
+            kept.append((start, start + len(needle)))
+            start = lowered.find(needle, start + 1)
+    if not kept:
+        return spans
+    return [s for s in spans if not any(a <= s.start and s.end <= b for a, b in kept)]
+
+
 def redact(
-    text: str, policy: str | Policy = "strict", *, placeholders: Placeholders | None = None
+    text: str,
+    policy: str | Policy = "strict",
+    *,
+    placeholders: Placeholders | None = None,
+    keep: Iterable[str] = (),
 ) -> Redaction:
     """Return `text` with every detected entity handled as `policy` says, and the spans found.
 
@@ -72,11 +91,13 @@ def redact(
     that one value gets one number across the texts of an interaction; a policy may instead
     drop an entity or mask it partially (``[CARD ending 1111]``). This is where DESIGN §2
     rule 5 (names, contacts, account numbers and serials never leave) is applied.
+    `keep` names values the caller shows in clear anyway (an order reference): a detection
+    wholly inside one of them is left alone, so the text and the field agree.
     Raises `UnknownPolicy` for a policy name that is not configured.
     """
     policy = _as_policy(policy)
     placeholders = placeholders if placeholders is not None else Placeholders()
-    spans = detect(text, policy)
+    spans = _inside_kept(text, detect(text, policy), keep)
     if not spans:
         return Redaction(text, [])
     out: list[str] = []

@@ -52,6 +52,8 @@ def _present(row: dict, developer: Developer, keyring: Keyring) -> dict[str, Any
     allowed = set(developer.tier.fields)
     policy = developer.tier.redaction_policy
     placeholders = Placeholders()  # one numbering across all texts of this interaction
+    # the order reference is shown as a field, so hiding it inside the text would only confuse
+    shown = [row["order_ref"]] if "order_ref" in allowed and row["order_ref"] else []
     item: dict[str, Any] = {
         "id": str(row["id"]),
         "occurred_at": row["occurred_at"],
@@ -59,7 +61,7 @@ def _present(row: dict, developer: Developer, keyring: Keyring) -> dict[str, Any
     }
     for name in _TEXT_FIELDS:
         if name in allowed:
-            item[name] = redact(row[name], policy, placeholders=placeholders).text
+            item[name] = redact(row[name], policy, placeholders=placeholders, keep=shown).text
     for name in ("intent", "outcome", "order_ref"):
         if name in allowed:
             item[name] = row[name]
@@ -67,7 +69,9 @@ def _present(row: dict, developer: Developer, keyring: Keyring) -> dict[str, Any
         item["slots"] = [
             {
                 "name": str(key),
-                "value": redact(_slot_text(value), policy, placeholders=placeholders).text,
+                "value": redact(
+                    _slot_text(value), policy, placeholders=placeholders, keep=shown
+                ).text,
             }
             for key, value in sorted(row["slots"].items())
         ]

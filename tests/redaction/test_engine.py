@@ -62,8 +62,10 @@ def test_standard_keeps_only_the_zip_region():
 
 @pytest.mark.parametrize("name", ["strict", "standard", "trusted"])
 def test_no_policy_lets_names_contacts_accounts_or_serials_leave(name):
-    text = ("Maria Lopez, 555-867-5309, maria@example.com, 42 Elm Street, "
-            "account number 12345678, serial number X7K2P9Q4")
+    text = (
+        "Maria Lopez, 555-867-5309, maria@example.com, 42 Elm Street, "
+        "account number 12345678, serial number X7K2P9Q4"
+    )
     out = redact(text, name).text
     for secret in ("Maria", "Lopez", "867", "maria@", "Elm", "12345678", "X7K2P9Q4"):
         assert secret not in out, (name, out)
@@ -104,3 +106,12 @@ def test_redact_line_json():
 def test_empty_and_plain_text_pass_through():
     assert redact("").text == ""
     assert redact("what's the weather").spans == []
+
+
+def test_values_shown_in_clear_are_kept_in_the_text_too():
+    text = "Your refill RX2234430 is ready, call 555-867-5309"
+    kept = redact(text, "standard", keep=["RX2234430"])
+    assert kept.text == "Your refill RX2234430 is ready, call [PHONE_1]"
+    assert "2234430" not in redact(text, "standard").text
+    # a detection reaching beyond the kept value is still redacted whole
+    assert "5309" not in redact(text, "standard", keep=["867"]).text

@@ -382,3 +382,26 @@ def test_suspended_developer_is_refused(client, make, pizza, conn):
     conn.execute("SELECT set_config('gateway.role', 'system', true)")
     conn.execute("UPDATE developers SET suspended_at = now() WHERE id = %s", (pizza["developer"],))
     assert client.get("/v1/skills", headers=pizza["headers"]).status_code == 403
+
+
+def test_the_order_reference_reads_the_same_in_the_text(client, make, bearer):
+    developer = make.developer(tier="trusted")
+    skill = make.skill(developer)
+    user = make.user()
+    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+    make.interaction(
+        skill,
+        user,
+        utterance="is prescription 48213377 ready",
+        response="Yes, 48213377 is ready. We will text 555-867-5309.",
+        slots={"rx": "48213377"},
+        order_ref="48213377",
+    )
+    headers = bearer(make.client(developer_id=developer))
+    (item,) = client.get(f"/v1/skills/{skill}/interactions", headers=headers).get_json()[
+        "interactions"
+    ]
+    assert item["order_ref"] == "48213377"
+    assert "48213377" in item["utterance"] and "48213377" in item["response"]
+    assert item["slots"] == [{"name": "rx", "value": "48213377"}]
+    assert "5309" not in item["response"]
