@@ -75,7 +75,7 @@ CREATE INDEX skills_developer_idx ON skills (developer_id);
 CREATE TABLE oauth_clients (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     client_id    text NOT NULL UNIQUE,
-    -- scrypt hash of the secret; the secret itself is shown once and never stored
+    -- salted SHA-256 of the secret (256 random bits); the secret is shown once, never stored
     secret_hash  text NOT NULL,
     kind         text NOT NULL CHECK (kind IN ('developer', 'admin', 'platform')),
     developer_id bigint REFERENCES developers (id),
