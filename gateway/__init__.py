@@ -58,6 +58,12 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def _retry_after_only_when_refused(response: Response) -> Response:
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from defaults, GATEWAY_* environment variables and `config`, in that order."""
     settings = config_module.load(config)
@@ -97,6 +103,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["gateway.db"] = db
     app.extensions["gateway.keyring"] = _keyring(settings)
 
+    # registered before the limiter's own hook so that it runs after it (Flask runs them last
+    # first): flask-limiter adds Retry-After to every response, which only means something on
+    # a refusal
+    app.after_request(_retry_after_only_when_refused)
     limits.init_app(app)
     oauth.init_app(app)
 

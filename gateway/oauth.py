@@ -69,10 +69,8 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
             # never a client of ours; still pay for one hash comparison like any other miss
             security.verify_secret(None, client_secret)
             return False
-        authenticated = clients_service.authenticate_client(
-            _conn(), client_id=self.client_id, client_secret=client_secret
-        )
-        return authenticated is not None and self.client is not None
+        # self.client was looked up once by _query_client; None when unknown or revoked
+        return clients_service.secret_matches(self.client, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in CLIENT_AUTH_METHODS

@@ -87,12 +87,11 @@ def test_tier_limit_answers_429_in_the_envelope(client, bearer, tiny):
 def test_successful_responses_carry_the_remaining_budget(client, bearer, tiny):
     headers = bearer(tiny())
 
-    remaining = [
-        client.get("/v1/developer", headers=headers).headers["X-RateLimit-Remaining"]
-        for _ in range(3)
-    ]
+    responses = [client.get("/v1/developer", headers=headers) for _ in range(3)]
 
-    assert remaining == ["2", "1", "0"]
+    assert [r.headers["X-RateLimit-Remaining"] for r in responses] == ["2", "1", "0"]
+    # Retry-After means "you were refused"; a success must not carry it
+    assert all("Retry-After" not in r.headers for r in responses)
 
 
 def test_standard_tier_allows_sixty_a_minute(client, bearer, make):

@@ -1,6 +1,6 @@
 """OAuth clients: registration and authentication of developers, admins and the platform."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from psycopg import Connection
 
@@ -28,6 +28,7 @@ class Client:
     kind: str
     developer_id: int | None
     scopes: list[str]
+    secret_hash: str = field(repr=False)
 
 
 def register_client(
@@ -56,23 +57,27 @@ def register_client(
     return IssuedClient(client_id, secret, kind, scopes)
 
 
+def secret_matches(client: Client | None, secret: str) -> bool:
+    """Whether `secret` is the client's, in constant time; no client costs the same and fails."""
+    matches = security.verify_secret(client.secret_hash if client else None, secret)
+    return matches and client is not None
+
+
 def authenticate_client(conn: Connection, *, client_id: str, client_secret: str) -> Client | None:
     """Return the active client whose secret matches, else None.
 
     Unknown ids, wrong secrets and revoked clients are indistinguishable to the caller and
     cost the same hash comparison.
     """
-    row = clients_repo.find_client(conn, client_id)
-    if not security.verify_secret(row["secret_hash"] if row else None, client_secret):
-        return None
-    assert row is not None
-    if row["revoked_at"] is not None:
-        return None
-    return Client(row["client_id"], row["kind"], row["developer_id"], list(row["scopes"]))
+    client = find_active_client(conn, client_id)
+    return client if secret_matches(client, client_secret) else None
 
 
 def find_active_client(conn: Connection, client_id: str) -> Client | None:
+    """Return the client unless it is unknown or revoked."""
     row = clients_repo.find_client(conn, client_id)
     if row is None or row["revoked_at"] is not None:
         return None
-    return Client(row["client_id"], row["kind"], row["developer_id"], list(row["scopes"]))
+    return Client(
+        row["client_id"], row["kind"], row["developer_id"], list(row["scopes"]), row["secret_hash"]
+    )
