@@ -3,15 +3,14 @@
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import Protocol, cast
 
 import psycopg
-from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gateway.exceptions import Unavailable
-from gateway.models import ANONYMOUS, Principal
+from gateway.models import ANONYMOUS, Conn, Principal
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ SELECT set_config('gateway.role', %(kind)s, true),
 """
 
 
-def bind_principal(conn: Connection, principal: Principal) -> None:
+def bind_principal(conn: Conn, principal: Principal) -> None:
     """Make `principal` the caller for row-level security, for this transaction only.
 
     Every setting is written each time ('' when absent) so nothing from an earlier
@@ -43,9 +42,7 @@ def bind_principal(conn: Connection, principal: Principal) -> None:
 class Database(Protocol):
     """What the views need of the database: transactions bound to a caller."""
 
-    def transaction(
-        self, principal: Principal = ANONYMOUS
-    ) -> AbstractContextManager[Connection]: ...
+    def transaction(self, principal: Principal = ANONYMOUS) -> AbstractContextManager[Conn]: ...
 
     def close(self) -> None: ...
 
@@ -87,13 +84,14 @@ class PooledDatabase:
         self.pool.open(wait=wait)
 
     @contextmanager
-    def transaction(self, principal: Principal = ANONYMOUS) -> Iterator[Connection]:
+    def transaction(self, principal: Principal = ANONYMOUS) -> Iterator[Conn]:
         """Yield a connection inside one transaction bound to `principal`; commit on success.
 
         Raises `Unavailable` when no connection can be had or the server goes away.
         """
         try:
-            with self.pool.connection() as conn, conn.transaction():
+            with self.pool.connection() as raw, raw.transaction():
+                conn = cast(Conn, raw)  # the pool's connections are opened with dict_row
                 bind_principal(conn, principal)
                 yield conn
         except PoolTimeout as exc:
@@ -109,11 +107,11 @@ class PooledDatabase:
 class SharedConnection:
     """One caller-owned connection whose transactions become savepoints (tests, CLI scripts)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     @contextmanager
-    def transaction(self, principal: Principal = ANONYMOUS) -> Iterator[Connection]:
+    def transaction(self, principal: Principal = ANONYMOUS) -> Iterator[Conn]:
         with self.conn.transaction():
             bind_principal(self.conn, principal)
             yield self.conn

@@ -5,10 +5,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from psycopg import Connection
-
 from gateway.db import bind_principal
-from gateway.models import SYSTEM
+from gateway.models import SYSTEM, Conn
 from gateway.repositories import consents as consents_repo
 from gateway.repositories import developers as developers_repo
 from gateway.repositories import interactions as interactions_repo
@@ -133,9 +131,7 @@ class DemoCredentials:
         }
 
 
-def load_demo(
-    conn: Connection, *, seed: int = SEED, now: datetime | None = None
-) -> DemoCredentials:
+def load_demo(conn: Conn, *, seed: int = SEED, now: datetime | None = None) -> DemoCredentials:
     """Load the demo data set once, then issue new secrets for its clients; return them.
 
     `conn` is an owner connection (dict rows, autocommit). A data set already loaded (found by
@@ -159,7 +155,7 @@ def load_demo(
         return _issue_clients(conn, developer_ids, created=existing is None)
 
 
-def _revoke_demo_clients(conn: Connection) -> None:
+def _revoke_demo_clients(conn: Conn) -> None:
     conn.execute(
         """
         UPDATE oauth_clients SET revoked_at = now()
@@ -170,7 +166,7 @@ def _revoke_demo_clients(conn: Connection) -> None:
 
 
 def _issue_clients(
-    conn: Connection, developer_ids: dict[str, int | None], *, created: bool
+    conn: Conn, developer_ids: dict[str, int | None], *, created: bool
 ) -> DemoCredentials:
     developers = []
     for name, developer_id in developer_ids.items():
@@ -202,7 +198,7 @@ def _issue_clients(
     )
 
 
-def _load(conn: Connection, rng: random.Random, now: datetime) -> dict[str, int | None]:
+def _load(conn: Conn, rng: random.Random, now: datetime) -> dict[str, int | None]:
     developer_ids: dict[str, int | None] = {}
     skills: dict[str, str] = {}
     for name, (tier, contact, skill_specs) in DEVELOPERS.items():
@@ -256,7 +252,7 @@ def _load(conn: Connection, rng: random.Random, now: datetime) -> dict[str, int 
 
 
 def _consents(
-    conn: Connection, rng: random.Random, now: datetime, users: list[str], skills: dict[str, str]
+    conn: Conn, rng: random.Random, now: datetime, users: list[str], skills: dict[str, str]
 ) -> None:
     """Mixed consent states: granted, never, revoked, and revoked then granted again."""
     long_ago = now - timedelta(days=75)
@@ -304,7 +300,7 @@ def _consents(
                 )
 
 
-def _insert_audio(conn: Connection, interaction_id: str, occurred_at: datetime) -> None:
+def _insert_audio(conn: Conn, interaction_id: str, occurred_at: datetime) -> None:
     # audio references live in the vault schema, which the app role cannot read (rule 4)
     conn.execute(
         """

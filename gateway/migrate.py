@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -64,7 +65,7 @@ def ensure_app_role(conn: psycopg.Connection, *, password: str = "") -> None:
         pass  # created concurrently by another process: the same role either way
 
 
-def applied_versions(conn: psycopg.Connection) -> set[int]:
+def applied_versions(conn: psycopg.Connection[Any]) -> set[int]:
     """Return the versions recorded as applied ({} when the table does not exist yet)."""
     # a tuple cursor: the app's pooled connections hand out dict rows
     with conn.cursor(row_factory=tuple_row) as cur:
@@ -75,7 +76,7 @@ def applied_versions(conn: psycopg.Connection) -> set[int]:
     return {row[0] for row in rows}
 
 
-def pending(conn: psycopg.Connection, directory: Path | None = None) -> list[Migration]:
+def pending(conn: psycopg.Connection[Any], directory: Path | None = None) -> list[Migration]:
     done = applied_versions(conn)
     return [m for m in discover(directory) if m.version not in done]
 

@@ -2,6 +2,13 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeAlias
+
+from psycopg import Connection
+
+# The app's connections hand out rows as dicts (psycopg's dict_row).
+Row: TypeAlias = dict[str, Any]
+Conn: TypeAlias = Connection[Row]
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from authlib.oauth2.rfc6750.errors import InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, current_app, g
-from psycopg import Connection
 
 from gateway import security
 from gateway.exceptions import GatewayError
+from gateway.models import Conn
 from gateway.services import clients as clients_service
 from gateway.services import tokens as tokens_service
 
@@ -33,9 +33,9 @@ def now() -> datetime:
     return clock()
 
 
-def _conn() -> Connection:
+def _conn() -> Conn:
     # set by the view that wraps the authlib call in the request's one transaction
-    conn: Connection = g.oauth_conn
+    conn: Conn = g.oauth_conn
     return conn
 
 

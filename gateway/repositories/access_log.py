@@ -1,10 +1,10 @@
 """The access log: one row for every interaction a developer read (rule 7)."""
 
-from psycopg import Connection
+from gateway.models import Conn, Row
 
 
 def insert_reads(
-    conn: Connection,
+    conn: Conn,
     *,
     developer_id: int,
     client_id: str,
@@ -35,7 +35,7 @@ def insert_reads(
     )
 
 
-def list_reads(conn: Connection, *, limit: int = 100) -> list[dict]:
+def list_reads(conn: Conn, *, limit: int = 100) -> list[Row]:
     """Return the newest reads the caller may see (row-level security decides whose)."""
     return conn.execute(
         """

@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from psycopg import Connection
+from gateway.models import Conn
 
 
 def insert_consent(
-    conn: Connection,
+    conn: Conn,
     *,
     user_id: str,
     skill_id: str,
@@ -31,7 +31,7 @@ def insert_consent(
 
 
 def update_revoked(
-    conn: Connection, *, user_id: str, skill_id: str, revoked_at: datetime | None = None
+    conn: Conn, *, user_id: str, skill_id: str, revoked_at: datetime | None = None
 ) -> bool:
     """Close the active consent; return whether there was one."""
     row = conn.execute(

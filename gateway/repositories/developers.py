@@ -3,10 +3,9 @@
 from datetime import datetime
 
 import psycopg
-from psycopg import Connection
 
 from gateway.exceptions import Conflict, NotFound
-from gateway.models import Developer
+from gateway.models import Conn, Developer
 from gateway.repositories.tiers import tier_from_row
 
 # The current tier is the newest grant that has not expired; without one it is 'none'.
@@ -27,7 +26,7 @@ WHERE d.id = %(developer_id)s
 """
 
 
-def find_developer(conn: Connection, developer_id: int) -> Developer | None:
+def find_developer(conn: Conn, developer_id: int) -> Developer | None:
     """Return the developer with its current tier, or None when it does not exist (or is hidden)."""
     row = conn.execute(_FIND_DEVELOPER, {"developer_id": developer_id}).fetchone()
     if row is None:
@@ -41,19 +40,19 @@ def find_developer(conn: Connection, developer_id: int) -> Developer | None:
     )
 
 
-def get_developer(conn: Connection, developer_id: int) -> Developer:
+def get_developer(conn: Conn, developer_id: int) -> Developer:
     developer = find_developer(conn, developer_id)
     if developer is None:
         raise NotFound()
     return developer
 
 
-def find_developer_id_by_name(conn: Connection, name: str) -> int | None:
+def find_developer_id_by_name(conn: Conn, name: str) -> int | None:
     row = conn.execute("SELECT id FROM developers WHERE name = %(name)s", {"name": name}).fetchone()
     return None if row is None else int(row["id"])
 
 
-def insert_developer(conn: Connection, *, name: str, contact_email: str = "") -> int:
+def insert_developer(conn: Conn, *, name: str, contact_email: str = "") -> int:
     """Insert a developer and return its id; raise `Conflict` when the name is taken."""
     try:
         row = conn.execute(
@@ -71,7 +70,7 @@ def insert_developer(conn: Connection, *, name: str, contact_email: str = "") ->
 
 
 def insert_tier_grant(
-    conn: Connection,
+    conn: Conn,
     *,
     developer_id: int,
     tier: str,
@@ -101,7 +100,7 @@ def insert_tier_grant(
     return int(row["id"])
 
 
-def update_suspension(conn: Connection, developer_id: int, *, suspended: bool) -> None:
+def update_suspension(conn: Conn, developer_id: int, *, suspended: bool) -> None:
     conn.execute(
         """
         UPDATE developers

@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg import Connection
 from psycopg.types.json import Jsonb
 
 from gateway.exceptions import Conflict
+from gateway.models import Conn, Row
 
 # The rules as one predicate, so the list and the detail read cannot drift apart:
 #  1 own skills only (also enforced by row-level security on interactions and skills);
@@ -47,7 +47,7 @@ class InteractionFilter:
 
 
 def list_readable(
-    conn: Connection,
+    conn: Conn,
     *,
     developer_id: int,
     skill_id: str,
@@ -55,7 +55,7 @@ def list_readable(
     filters: InteractionFilter,
     after: tuple[datetime, str] | None,
     limit: int,
-) -> list[dict]:
+) -> list[Row]:
     """Return up to `limit` readable interactions, newest first, strictly after keyset `after`."""
     return conn.execute(
         f"""
@@ -90,8 +90,8 @@ def list_readable(
 
 
 def find_readable(
-    conn: Connection, *, developer_id: int, skill_id: str, interaction_id: str, not_before: datetime
-) -> dict | None:
+    conn: Conn, *, developer_id: int, skill_id: str, interaction_id: str, not_before: datetime
+) -> Row | None:
     """Return the interaction if the rules let the developer read it, else None."""
     return conn.execute(
         f"SELECT {_COLUMNS} {_READABLE} AND i.id = %(interaction_id)s",  # noqa: S608
@@ -104,7 +104,7 @@ def find_readable(
     ).fetchone()
 
 
-def insert_interaction(conn: Connection, **values: Any) -> str:
+def insert_interaction(conn: Conn, **values: Any) -> str:
     """Insert one interaction and return its id; raise `Conflict` on a duplicate platform id."""
     params = {
         "platform_interaction_id": values["platform_interaction_id"],

@@ -1,14 +1,14 @@
 """OAuth clients: credentials of developers, admins and the platform (secrets stored hashed)."""
 
 import psycopg
-from psycopg import Connection
 
 from gateway.exceptions import Conflict
+from gateway.models import Conn, Row
 
 _COLUMNS = "client_id, secret_hash, kind, developer_id, scopes, name, created_at, revoked_at"
 
 
-def find_client(conn: Connection, client_id: str) -> dict | None:
+def find_client(conn: Conn, client_id: str) -> Row | None:
     return conn.execute(
         f"SELECT {_COLUMNS} FROM oauth_clients WHERE client_id = %(client_id)s",  # noqa: S608
         {"client_id": client_id},
@@ -16,7 +16,7 @@ def find_client(conn: Connection, client_id: str) -> dict | None:
 
 
 def insert_client(
-    conn: Connection,
+    conn: Conn,
     *,
     client_id: str,
     secret_hash: str,

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from psycopg import Connection
+from gateway.models import Conn, Row
 
 # The token joined with what a request needs to know about its holder, in one round trip.
 _FIND_BY_DIGEST = """
@@ -14,12 +14,12 @@ WHERE t.token_digest = %(digest)s
 """
 
 
-def find_token(conn: Connection, digest: str) -> dict | None:
+def find_token(conn: Conn, digest: str) -> Row | None:
     return conn.execute(_FIND_BY_DIGEST, {"digest": digest}).fetchone()
 
 
 def insert_token(
-    conn: Connection,
+    conn: Conn,
     *,
     digest: str,
     client_id: str,
@@ -42,7 +42,7 @@ def insert_token(
     )
 
 
-def update_revoked(conn: Connection, digest: str, *, client_id: str) -> bool:
+def update_revoked(conn: Conn, digest: str, *, client_id: str) -> bool:
     """Revoke the token if it belongs to `client_id`; return whether a row changed."""
     row = conn.execute(
         """

@@ -1,9 +1,9 @@
 """Pseudonyms a developer has been shown, so a pseudonym given back as a filter resolves."""
 
-from psycopg import Connection
+from gateway.models import Conn
 
 
-def insert_pseudonyms(conn: Connection, *, developer_id: int, pairs: list[tuple[str, str]]) -> None:
+def insert_pseudonyms(conn: Conn, *, developer_id: int, pairs: list[tuple[str, str]]) -> None:
     """Remember (pseudonym, user id) pairs for the developer; known pairs are left alone."""
     if not pairs:
         return
@@ -22,7 +22,7 @@ def insert_pseudonyms(conn: Connection, *, developer_id: int, pairs: list[tuple[
     )
 
 
-def find_user_id(conn: Connection, *, developer_id: int, pseudonym: str) -> str | None:
+def find_user_id(conn: Conn, *, developer_id: int, pseudonym: str) -> str | None:
     row = conn.execute(
         """
         SELECT user_id FROM user_pseudonyms

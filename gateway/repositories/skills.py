@@ -1,11 +1,11 @@
 """Skills: the voice apps a developer publishes."""
 
-from psycopg import Connection
+from gateway.models import Conn, Row
 
 _COLUMNS = "id, name, category, created_at"
 
 
-def list_skills(conn: Connection, *, developer_id: int) -> list[dict]:
+def list_skills(conn: Conn, *, developer_id: int) -> list[Row]:
     """Return the developer's skills, oldest first."""
     return conn.execute(
         f"""
@@ -17,7 +17,7 @@ def list_skills(conn: Connection, *, developer_id: int) -> list[dict]:
     ).fetchall()
 
 
-def find_skill(conn: Connection, *, developer_id: int, skill_id: str) -> dict | None:
+def find_skill(conn: Conn, *, developer_id: int, skill_id: str) -> Row | None:
     """Return the skill if it exists and belongs to the developer, else None (rule 1)."""
     return conn.execute(
         f"""
@@ -28,9 +28,7 @@ def find_skill(conn: Connection, *, developer_id: int, skill_id: str) -> dict | 
     ).fetchone()
 
 
-def insert_skill(
-    conn: Connection, *, developer_id: int, name: str, category: str = "general"
-) -> str:
+def insert_skill(conn: Conn, *, developer_id: int, name: str, category: str = "general") -> str:
     row = conn.execute(
         """
         INSERT INTO skills (developer_id, name, category)

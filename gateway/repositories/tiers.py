@@ -1,15 +1,13 @@
 """The tiers table: what each whitelist tier allows."""
 
-from psycopg import Connection
-
 from gateway.exceptions import NotFound
-from gateway.models import Tier
+from gateway.models import Conn, Row, Tier
 
 _COLUMNS = """name, transcripts_readable, fields, retention_days, redaction_policy, page_size,
               rate_limit, k_threshold, description"""
 
 
-def tier_from_row(row: dict) -> Tier:
+def tier_from_row(row: Row) -> Tier:
     return Tier(
         name=row["name"],
         transcripts_readable=row["transcripts_readable"],
@@ -23,12 +21,12 @@ def tier_from_row(row: dict) -> Tier:
     )
 
 
-def list_tiers(conn: Connection) -> list[Tier]:
+def list_tiers(conn: Conn) -> list[Tier]:
     rows = conn.execute(f"SELECT {_COLUMNS} FROM tiers ORDER BY name").fetchall()  # noqa: S608
     return [tier_from_row(row) for row in rows]
 
 
-def get_tier(conn: Connection, name: str) -> Tier:
+def get_tier(conn: Conn, name: str) -> Tier:
     """Return the tier called `name`; raise `NotFound` when there is none."""
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM tiers WHERE name = %(name)s",  # noqa: S608

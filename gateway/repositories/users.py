@@ -1,9 +1,9 @@
 """Platform users, known to the gateway by an opaque id and a child-profile flag."""
 
-from psycopg import Connection
+from gateway.models import Conn
 
 
-def upsert_user(conn: Connection, *, platform_user_id: str, is_child: bool = False) -> str:
+def upsert_user(conn: Conn, *, platform_user_id: str, is_child: bool = False) -> str:
     """Insert or update the user; return its gateway id."""
     row = conn.execute(
         """

@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from psycopg import Connection
-
 from gateway import security
+from gateway.models import Conn
 from gateway.repositories import oauth_clients as clients_repo
 
 SCOPES_BY_KIND = {
@@ -32,7 +31,7 @@ class Client:
 
 
 def register_client(
-    conn: Connection, *, kind: str, developer_id: int | None = None, name: str = ""
+    conn: Conn, *, kind: str, developer_id: int | None = None, name: str = ""
 ) -> IssuedClient:
     """Create a client of `kind` with a fresh secret and return the credentials (once).
 
@@ -63,7 +62,7 @@ def secret_matches(client: Client | None, secret: str) -> bool:
     return matches and client is not None
 
 
-def authenticate_client(conn: Connection, *, client_id: str, client_secret: str) -> Client | None:
+def authenticate_client(conn: Conn, *, client_id: str, client_secret: str) -> Client | None:
     """Return the active client whose secret matches, else None.
 
     Unknown ids, wrong secrets and revoked clients are indistinguishable to the caller and
@@ -73,7 +72,7 @@ def authenticate_client(conn: Connection, *, client_id: str, client_secret: str)
     return client if secret_matches(client, client_secret) else None
 
 
-def find_active_client(conn: Connection, client_id: str) -> Client | None:
+def find_active_client(conn: Conn, client_id: str) -> Client | None:
     """Return the client unless it is unknown or revoked."""
     row = clients_repo.find_client(conn, client_id)
     if row is None or row["revoked_at"] is not None:

@@ -2,10 +2,8 @@
 
 from dataclasses import dataclass
 
-from psycopg import Connection
-
 from gateway.exceptions import Forbidden, NotFound
-from gateway.models import Developer
+from gateway.models import Conn, Developer, Row
 from gateway.repositories import developers as developers_repo
 from gateway.repositories import skills as skills_repo
 
@@ -13,10 +11,10 @@ from gateway.repositories import skills as skills_repo
 @dataclass(frozen=True)
 class DeveloperProfile:
     developer: Developer
-    skills: list[dict]
+    skills: list[Row]
 
 
-def get_active_developer(conn: Connection, *, developer_id: int) -> Developer:
+def get_active_developer(conn: Conn, *, developer_id: int) -> Developer:
     """Return the calling developer with its current tier.
 
     Raises `Forbidden` when an admin has suspended it, `NotFound` if it no longer exists.
@@ -29,18 +27,18 @@ def get_active_developer(conn: Connection, *, developer_id: int) -> Developer:
     return developer
 
 
-def describe_developer(conn: Connection, *, developer_id: int) -> DeveloperProfile:
+def describe_developer(conn: Conn, *, developer_id: int) -> DeveloperProfile:
     """Return the developer, its tier and its skills (rule 3: what the tier allows)."""
     developer = get_active_developer(conn, developer_id=developer_id)
     return DeveloperProfile(developer, skills_repo.list_skills(conn, developer_id=developer_id))
 
 
-def list_skills(conn: Connection, *, developer_id: int) -> list[dict]:
+def list_skills(conn: Conn, *, developer_id: int) -> list[Row]:
     """Return the developer's own skills (rule 1)."""
     return skills_repo.list_skills(conn, developer_id=developer_id)
 
 
-def get_skill(conn: Connection, *, developer_id: int, skill_id: str) -> dict:
+def get_skill(conn: Conn, *, developer_id: int, skill_id: str) -> Row:
     """Return one of the developer's skills; `NotFound` for another's skill or none (rule 1)."""
     skill = skills_repo.find_skill(conn, developer_id=developer_id, skill_id=skill_id)
     if skill is None:

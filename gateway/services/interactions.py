@@ -4,10 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg import Connection
-
 from gateway.exceptions import Forbidden, NotFound
-from gateway.models import Developer, Keyring
+from gateway.models import Conn, Developer, Keyring, Row
 from gateway.redaction import Placeholders, pseudonymize, redact
 from gateway.repositories import access_log as access_log_repo
 from gateway.repositories import interactions as interactions_repo
@@ -47,7 +45,7 @@ def _user_pseudonym(developer: Developer, user_id: str, keyring: Keyring) -> str
     )
 
 
-def _present(row: dict, developer: Developer, keyring: Keyring) -> dict[str, Any]:
+def _present(row: Row, developer: Developer, keyring: Keyring) -> dict[str, Any]:
     """Shape one row for the developer: tier fields only, text redacted, ids pseudonymous."""
     allowed = set(developer.tier.fields)
     policy = developer.tier.redaction_policy
@@ -91,8 +89,8 @@ def _slot_text(value: Any) -> str:
 
 
 def _log_reads(
-    conn: Connection,
-    rows: list[dict],
+    conn: Conn,
+    rows: list[Row],
     *,
     developer: Developer,
     client_id: str,
@@ -115,7 +113,7 @@ def _log_reads(
 
 
 def read_interactions(
-    conn: Connection,
+    conn: Conn,
     *,
     developer: Developer,
     client_id: str,
@@ -169,7 +167,7 @@ def read_interactions(
 
 
 def read_interaction(
-    conn: Connection,
+    conn: Conn,
     *,
     developer: Developer,
     client_id: str,

@@ -3,10 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from psycopg import Connection
-
 from gateway import security
-from gateway.models import Principal
+from gateway.models import Conn, Principal
 from gateway.repositories import oauth_tokens as tokens_repo
 
 
@@ -33,7 +31,7 @@ class TokenRecord:
 
 
 def store_token(
-    conn: Connection, *, token: str, client_id: str, scopes: list[str], now: datetime, ttl: int
+    conn: Conn, *, token: str, client_id: str, scopes: list[str], now: datetime, ttl: int
 ) -> None:
     """Persist a freshly generated token as its digest, valid for `ttl` seconds from `now`."""
     tokens_repo.insert_token(
@@ -46,7 +44,7 @@ def store_token(
     )
 
 
-def find_token(conn: Connection, token: str) -> TokenRecord | None:
+def find_token(conn: Conn, token: str) -> TokenRecord | None:
     """Return what the gateway knows of `token`, or None for a token it never issued.
 
     A token whose client was revoked counts as revoked.
@@ -65,6 +63,6 @@ def find_token(conn: Connection, token: str) -> TokenRecord | None:
     )
 
 
-def revoke_token(conn: Connection, token: str, *, client_id: str) -> bool:
+def revoke_token(conn: Conn, token: str, *, client_id: str) -> bool:
     """Revoke `token` if `client_id` holds it (RFC 7009 §2.1); return whether it did."""
     return tokens_repo.update_revoked(conn, security.token_digest(token), client_id=client_id)

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, request
-from psycopg import Connection
+from marshmallow import Schema
 
 from gateway.exceptions import InvalidInput
-from gateway.models import Developer, Keyring, Principal
+from gateway.models import Conn, Developer, Keyring, Principal
 from gateway.oauth import now
 from gateway.security import sign_cursor, verify_cursor
 from gateway.services import developers as developers_service
@@ -36,37 +36,46 @@ def _keyring() -> Keyring:
 
 
 def _cursor_key() -> bytes:
-    return current_app.config["SECRET_KEY"].encode()
+    secret: str = current_app.config["SECRET_KEY"]
+    return secret.encode()
+
+
+def _out(schema: Schema, data: Any) -> dict[str, Any]:
+    body: dict[str, Any] = schema.dump(data)
+    return body
 
 
 @bp.get("/developer")
 @developer_route
-def who_am_i(conn: Connection, principal: Principal, developer: Developer) -> dict[str, Any]:
+def who_am_i(conn: Conn, principal: Principal, developer: Developer) -> dict[str, Any]:
     profile = developers_service.describe_developer(conn, developer_id=developer.id)
     tier = profile.developer.tier
-    return _DEVELOPER.dump(
+    return _out(
+        _DEVELOPER,
         {
             "id": developer.id,
             "name": developer.name,
             "tier": {**tier.__dict__, "expires_at": developer.tier_expires_at},
             "skills": profile.skills,
-        }
+        },
     )
 
 
 @bp.get("/skills")
 @developer_route
-def list_skills(conn: Connection, principal: Principal, developer: Developer) -> dict[str, Any]:
-    return _SKILLS.dump({"skills": developers_service.list_skills(conn, developer_id=developer.id)})
+def list_skills(conn: Conn, principal: Principal, developer: Developer) -> dict[str, Any]:
+    return _out(
+        _SKILLS, {"skills": developers_service.list_skills(conn, developer_id=developer.id)}
+    )
 
 
 @bp.get("/skills/<uuid:skill_id>")
 @developer_route
 def show_skill(
-    conn: Connection, principal: Principal, developer: Developer, skill_id: Any
+    conn: Conn, principal: Principal, developer: Developer, skill_id: Any
 ) -> dict[str, Any]:
     skill = developers_service.get_skill(conn, developer_id=developer.id, skill_id=str(skill_id))
-    return _SKILL.dump(skill)
+    return _out(_SKILL, skill)
 
 
 def _query_args() -> dict[str, Any]:
@@ -99,7 +108,7 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[datetime, str]:
 @bp.get("/skills/<uuid:skill_id>/interactions")
 @developer_route
 def list_interactions(
-    conn: Connection, principal: Principal, developer: Developer, skill_id: Any
+    conn: Conn, principal: Principal, developer: Developer, skill_id: Any
 ) -> dict[str, Any]:
     args = _query_args()
     fingerprint = _fingerprint(str(skill_id), args)
@@ -129,13 +138,13 @@ def list_interactions(
             {"t": occurred_at.isoformat(), "i": interaction_id, "q": fingerprint},
             key=_cursor_key(),
         )
-    return _PAGE.dump({"interactions": page.items, "next_cursor": next_cursor})
+    return _out(_PAGE, {"interactions": page.items, "next_cursor": next_cursor})
 
 
 @bp.get("/skills/<uuid:skill_id>/interactions/<uuid:interaction_id>")
 @developer_route
 def show_interaction(
-    conn: Connection, principal: Principal, developer: Developer, skill_id: Any, interaction_id: Any
+    conn: Conn, principal: Principal, developer: Developer, skill_id: Any, interaction_id: Any
 ) -> dict[str, Any]:
     item = interactions_service.read_interaction(
         conn,
@@ -146,4 +155,4 @@ def show_interaction(
         now=now(),
         keyring=_keyring(),
     )
-    return _INTERACTION.dump(item)
+    return _out(_INTERACTION, item)

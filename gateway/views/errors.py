@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from gateway.exceptions import GatewayError, NotFound, Unavailable
 
@@ -47,7 +48,7 @@ def _validation_error(error: ValidationError) -> Response:
     return envelope(422, "invalid_request", "Some parameters are not valid.", messages)
 
 
-def _http_exception(error: HTTPException) -> Response:
+def _http_exception(error: HTTPException) -> WerkzeugResponse:
     response = error.get_response()
     # authlib's RFC 6749/6750 errors are already JSON with their own headers: leave them be
     if response.mimetype == "application/json":
