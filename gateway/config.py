@@ -43,6 +43,11 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         str,
         "Token-endpoint requests per client id (or address).",
     ),
+    "TOKEN_ADDRESS_RATE_LIMIT": (
+        "300 per minute",
+        str,
+        "OAuth-endpoint requests per client address, all client ids together.",
+    ),
     "MAX_CONTENT_LENGTH": (1_048_576, int, "Largest request body in bytes; larger is a 413."),
     "TRUSTED_PROXIES": (0, int, "Reverse-proxy hops whose X-Forwarded-* headers are trusted."),
     "HOST": ("127.0.0.1", str, "Address `skillgw serve` listens on."),

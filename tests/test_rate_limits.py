@@ -185,6 +185,25 @@ def test_token_endpoint_is_limited_per_client_id(app, client, make):
     assert neighbour.status_code == 200
 
 
+def test_one_address_guessing_many_client_ids_is_capped(app, client, make):
+    app.config["TOKEN_ADDRESS_RATE_LIMIT"] = "4 per minute"
+    form = {"grant_type": "client_credentials"}
+
+    statuses_seen = [
+        client.post("/oauth/token", data=form, auth=(f"guessed-{n}", "secret")).status_code
+        for n in range(6)
+    ]
+    elsewhere = client.post(
+        "/oauth/token",
+        data=form,
+        auth=("guessed-x", "secret"),
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+
+    assert statuses_seen == [401, 401, 401, 401, 429, 429]
+    assert elsewhere.status_code == 401  # another address has its own budget
+
+
 def test_counts_do_not_leak_from_one_app_to_the_next(conn, tmp_path, clock, make, tiny):
     creds = tiny()
     first = make_app(conn, tmp_path, clock).test_client()
@@ -201,9 +220,7 @@ def test_counts_do_not_leak_from_one_app_to_the_next(conn, tmp_path, clock, make
     assert statuses(second, headers, 1) == [200]
 
 
-def test_an_app_without_limits_does_not_switch_them_off_for_the_next(
-    conn, tmp_path, clock, tiny
-):
+def test_an_app_without_limits_does_not_switch_them_off_for_the_next(conn, tmp_path, clock, tiny):
     creds = tiny()
     unlimited = make_app(conn, tmp_path, clock, RATELIMIT_ENABLED=False).test_client()
     headers = mint(unlimited, creds)
@@ -300,9 +317,7 @@ def test_a_malformed_token_request_does_not_knock_out_redis(
     connection, created = redis_client
     creds = tiny()
     created.extend([f"*{creds.client_id}*"])
-    app = make_app(
-        conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL, MAX_CONTENT_LENGTH=1024
-    )
+    app = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL, MAX_CONTENT_LENGTH=1024)
     http = app.test_client()
 
     oversized = http.post(

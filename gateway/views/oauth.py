@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g
+from flask_limiter.util import get_remote_address
 
 from gateway.limits import limiter, token_request_key
 from gateway.models import ANONYMOUS
@@ -17,6 +18,17 @@ def _token_rate_limit() -> str:
     return limit
 
 
+def _address_rate_limit() -> str:
+    limit: str = current_app.config["TOKEN_ADDRESS_RATE_LIMIT"]
+    return limit
+
+
+# One address guessing many client ids is capped too, across the three endpoints together.
+_per_address = limiter.shared_limit(
+    _address_rate_limit, scope="oauth-address", key_func=get_remote_address
+)
+
+
 def _in_transaction(endpoint: str | None) -> Response:
     # authlib's callbacks read the connection from g; the whole exchange is one transaction
     with database().transaction(ANONYMOUS) as conn:
@@ -29,18 +41,21 @@ def _in_transaction(endpoint: str | None) -> Response:
 
 
 @bp.post("/oauth/token")
+@_per_address
 @limiter.limit(_token_rate_limit, key_func=token_request_key)
 def issue_token() -> Response:
     return _in_transaction(None)
 
 
 @bp.post("/oauth/revoke")
+@_per_address
 @limiter.limit(_token_rate_limit, key_func=token_request_key)
 def revoke_token() -> Response:
     return _in_transaction("revocation")
 
 
 @bp.post("/oauth/introspect")
+@_per_address
 @limiter.limit(_token_rate_limit, key_func=token_request_key)
 def introspect_token() -> Response:
     return _in_transaction("introspection")
