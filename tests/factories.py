@@ -31,6 +31,17 @@ class Factory:
         bind_principal(self.conn, SYSTEM)
         return fn(self.conn, **kwargs)
 
+    def rows(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+        """Run `query` as the system caller (sees every tenant) and return its rows."""
+        return list(self._run(lambda conn: conn.execute(query, params).fetchall()))
+
+    def count(self, table: str) -> int:
+        """Rows in `table` (a fixed name from the test itself), across all tenants."""
+        return int(self.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"])  # noqa: S608
+
+    def suspend(self, developer_id: int) -> None:
+        self._run(developers_repo.update_suspension, developer_id=developer_id, suspended=True)
+
     def developer(self, *, tier: str | None = "standard", name: str | None = None) -> int:
         developer_id = self._run(
             developers_repo.insert_developer, name=name or f"Developer {next(_sequence)}"

@@ -42,27 +42,14 @@ def tiny(conn, make):
     return client_on_tier
 
 
-def access_log_rows(conn):
-    conn.execute("RESET ROLE")
-    try:
-        return conn.execute("SELECT count(*) AS n FROM access_log").fetchone()["n"]
-    finally:
-        conn.execute("SET LOCAL ROLE gateway_app")
+@pytest.fixture
+def make_app(conn, app_settings):
+    """Build another app over the test's connection, with settings overridden."""
 
+    def build(**extra):
+        return create_app(app_settings(DATABASE=SharedConnection(conn), **extra))
 
-def make_app(conn, tmp_path, clock, **extra):
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "PSEUDONYM_KEYS": "k1:" + "ab" * 32,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "DATA_DIR": str(tmp_path),
-            "CLOCK": clock,
-            "DATABASE": SharedConnection(conn),
-            **extra,
-        }
-    )
+    return build
 
 
 def statuses(http, headers, n, path="/v1/developer", **kwargs):
@@ -111,13 +98,13 @@ def test_a_limited_request_reads_and_logs_nothing(client, conn, bearer, make, ti
     headers = bearer(make.client(developer_id=developer))
     url = f"/v1/skills/{skill}/interactions"
     assert statuses(client, headers, 3, path=url) == [200, 200, 200]
-    logged = access_log_rows(conn)
+    logged = make.count("access_log")
 
     response = client.get(url, headers=headers)
 
     assert response.status_code == 429
     assert "interactions" not in response.get_json()
-    assert access_log_rows(conn) == logged
+    assert make.count("access_log") == logged
 
 
 def test_two_clients_do_not_share_a_bucket(client, bearer, tiny):
@@ -205,9 +192,9 @@ def test_one_address_guessing_many_client_ids_is_capped(app, client, make):
     assert elsewhere.status_code == 401  # another address has its own budget
 
 
-def test_counts_do_not_leak_from_one_app_to_the_next(conn, tmp_path, clock, make, tiny):
+def test_counts_do_not_leak_from_one_app_to_the_next(make_app, make, tiny):
     creds = tiny()
-    first = make_app(conn, tmp_path, clock).test_client()
+    first = make_app().test_client()
     token = first.post(
         "/oauth/token",
         data={"grant_type": "client_credentials"},
@@ -216,18 +203,18 @@ def test_counts_do_not_leak_from_one_app_to_the_next(conn, tmp_path, clock, make
     headers = {"Authorization": f"Bearer {token}"}
     assert statuses(first, headers, 4) == [200, 200, 200, 429]
 
-    second = make_app(conn, tmp_path, clock).test_client()
+    second = make_app().test_client()
 
     assert statuses(second, headers, 1) == [200]
 
 
-def test_an_app_without_limits_does_not_switch_them_off_for_the_next(conn, tmp_path, clock, tiny):
+def test_an_app_without_limits_does_not_switch_them_off_for_the_next(make_app, tiny):
     creds = tiny()
-    unlimited = make_app(conn, tmp_path, clock, RATELIMIT_ENABLED=False).test_client()
+    unlimited = make_app(RATELIMIT_ENABLED=False).test_client()
     headers = mint(unlimited, creds)
     assert statuses(unlimited, headers, 4) == [200, 200, 200, 200]
 
-    limited = make_app(conn, tmp_path, clock).test_client()
+    limited = make_app().test_client()
 
     assert statuses(limited, headers, 4) == [200, 200, 200, 429]
 
@@ -264,36 +251,36 @@ def mint(http, creds):
     return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
 
 
-def test_redis_holds_the_count_across_app_instances(conn, tmp_path, clock, tiny, redis_client):
+def test_redis_holds_the_count_across_app_instances(make_app, tiny, redis_client):
     connection, created = redis_client
     creds = tiny()
     created.extend([f"*{creds.client_id}*"])
-    first = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL).test_client()
+    first = make_app(RATELIMIT_STORAGE_URI=REDIS_URL).test_client()
     headers = mint(first, creds)
 
     assert statuses(first, headers, 2) == [200, 200]
     assert list(connection.scan_iter(match=f"*client:{creds.client_id}*"))
 
     # a second instance starts with fresh storage objects: only Redis can know the count
-    second = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL).test_client()
+    second = make_app(RATELIMIT_STORAGE_URI=REDIS_URL).test_client()
     assert statuses(second, headers, 2) == [200, 429]
 
 
-def test_memory_storage_does_not_share_counts_between_instances(conn, tmp_path, clock, tiny):
+def test_memory_storage_does_not_share_counts_between_instances(make_app, tiny):
     # the counterpart of the Redis test: without a shared store, each instance counts alone
     creds = tiny()
-    first = make_app(conn, tmp_path, clock).test_client()
+    first = make_app().test_client()
     headers = mint(first, creds)
     assert statuses(first, headers, 3) == [200, 200, 200]
 
-    second = make_app(conn, tmp_path, clock).test_client()
+    second = make_app().test_client()
 
     assert statuses(second, headers, 1) == [200]
 
 
-def test_unreachable_redis_falls_back_to_memory_without_500(conn, tmp_path, clock, tiny):
+def test_unreachable_redis_falls_back_to_memory_without_500(make_app, tiny):
     creds = tiny()
-    http = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=DEAD_REDIS_URL).test_client()
+    http = make_app(RATELIMIT_STORAGE_URI=DEAD_REDIS_URL).test_client()
 
     headers = mint(http, creds)
     results = statuses(http, headers, 4)
@@ -301,27 +288,25 @@ def test_unreachable_redis_falls_back_to_memory_without_500(conn, tmp_path, cloc
     assert results == [200, 200, 200, 429]
 
 
-def test_a_dead_redis_does_not_follow_into_the_next_app(conn, tmp_path, clock, tiny, redis_client):
+def test_a_dead_redis_does_not_follow_into_the_next_app(make_app, tiny, redis_client):
     connection, created = redis_client
     creds = tiny()
     created.extend([f"*{creds.client_id}*"])
-    dead = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=DEAD_REDIS_URL).test_client()
+    dead = make_app(RATELIMIT_STORAGE_URI=DEAD_REDIS_URL).test_client()
     headers = mint(dead, creds)
     assert statuses(dead, headers, 1) == [200]
 
-    live = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL).test_client()
+    live = make_app(RATELIMIT_STORAGE_URI=REDIS_URL).test_client()
     assert statuses(live, headers, 1) == [200]
 
     assert list(connection.scan_iter(match=f"*client:{creds.client_id}*"))
 
 
-def test_a_malformed_token_request_does_not_knock_out_redis(
-    conn, tmp_path, clock, tiny, redis_client
-):
+def test_a_malformed_token_request_does_not_knock_out_redis(make_app, tiny, redis_client):
     connection, created = redis_client
     creds = tiny()
     created.extend([f"*{creds.client_id}*"])
-    app = make_app(conn, tmp_path, clock, RATELIMIT_STORAGE_URI=REDIS_URL, MAX_CONTENT_LENGTH=1024)
+    app = make_app(RATELIMIT_STORAGE_URI=REDIS_URL, MAX_CONTENT_LENGTH=1024)
     http = app.test_client()
 
     oversized = http.post(

@@ -240,15 +240,14 @@ def test_sensitive_interactions_need_a_consent_that_covers_them(client, make, pi
     assert uncovered not in ids and wrong_cover not in ids
 
 
-def test_every_read_is_logged_in_the_same_transaction(client, make, pizza, conn):
+def test_every_read_is_logged_in_the_same_transaction(client, make, pizza):
     first = make.interaction(pizza["skill"], pizza["user"])
     second = make.interaction(pizza["skill"], pizza["user"])
     client.get(f"/v1/skills/{pizza['skill']}/interactions", headers=pizza["headers"])
     client.get(f"/v1/skills/{pizza['skill']}/interactions/{first}", headers=pizza["headers"])
-    conn.execute("SELECT set_config('gateway.role', 'system', true)")
-    rows = conn.execute(
+    rows = make.rows(
         "SELECT interaction_id, user_id, endpoint, developer_id FROM access_log ORDER BY id"
-    ).fetchall()
+    )
     logged = [(str(r["interaction_id"]), r["endpoint"]) for r in rows]
     assert sorted(logged[:2]) == sorted([(first, "list"), (second, "list")])
     assert logged[2:] == [(first, "detail")]
@@ -349,7 +348,7 @@ def test_pagination_neither_skips_nor_repeats_under_inserts(client, make, pizza)
         {"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
     ],
 )
-def test_bad_queries_get_a_422_envelope_and_log_nothing(client, make, pizza, conn, query):
+def test_bad_queries_get_a_422_envelope_and_log_nothing(client, make, pizza, query):
     make.interaction(pizza["skill"], pizza["user"])
     response = client.get(
         f"/v1/skills/{pizza['skill']}/interactions", query_string=query, headers=pizza["headers"]
@@ -358,8 +357,7 @@ def test_bad_queries_get_a_422_envelope_and_log_nothing(client, make, pizza, con
     body = response.get_json()
     assert set(body) == {"error", "error_description", "details"}
     assert body["error"] == "invalid_request"
-    conn.execute("SELECT set_config('gateway.role', 'system', true)")
-    assert conn.execute("SELECT count(*) AS n FROM access_log").fetchone()["n"] == 0
+    assert make.count("access_log") == 0
 
 
 def test_a_cursor_only_works_for_its_own_query(client, make, pizza):
@@ -378,9 +376,8 @@ def test_a_cursor_only_works_for_its_own_query(client, make, pizza):
     assert reused.status_code == forged.status_code == 422
 
 
-def test_suspended_developer_is_refused(client, make, pizza, conn):
-    conn.execute("SELECT set_config('gateway.role', 'system', true)")
-    conn.execute("UPDATE developers SET suspended_at = now() WHERE id = %s", (pizza["developer"],))
+def test_suspended_developer_is_refused(client, make, pizza):
+    make.suspend(pizza["developer"])
     assert client.get("/v1/skills", headers=pizza["headers"]).status_code == 403
 
 
