@@ -1,6 +1,7 @@
 """The connection pool and the one-transaction-per-request context that binds the caller."""
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol, cast
@@ -68,13 +69,13 @@ class PooledDatabase:
             # plan every execution with its real parameters
             "-c plan_cache_mode=force_custom_plan"
         )
+        self.timeout = timeout
+        # no check= here: _borrow tests each connection itself (see there for why)
         self.pool = ConnectionPool(
             conninfo,
             min_size=min_size,
             max_size=max_size,
             timeout=timeout,
-            # a restarted server leaves dead connections in the pool: test each on checkout
-            check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "row_factory": dict_row, "options": options},
             open=False,
             name="gateway",
@@ -84,13 +85,36 @@ class PooledDatabase:
         self.pool.open(wait=wait)
 
     @contextmanager
+    def _borrow(self) -> Iterator[psycopg.Connection]:
+        """Lend a connection that answered a round trip; raise PoolTimeout past the timeout.
+
+        A restarted server or killed backends leave dead connections in the pool. The pool's
+        own `check=` sleeps a second or more after each dead one it finds, so with two dead
+        connections a request waited out the whole timeout and got a 503 although a fresh
+        connection was milliseconds away. Dead ones are dropped here without waiting.
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
+            raw = self.pool.getconn(timeout=max(deadline - time.monotonic(), 0.0))
+            try:
+                ConnectionPool.check_connection(raw)
+            except psycopg.Error:
+                self.pool.putconn(raw)  # the pool closes a broken connection and opens another
+                continue
+            break
+        try:
+            yield raw
+        finally:
+            self.pool.putconn(raw)
+
+    @contextmanager
     def transaction(self, principal: Principal = ANONYMOUS) -> Iterator[Conn]:
         """Yield a connection inside one transaction bound to `principal`; commit on success.
 
         Raises `Unavailable` when no connection can be had or the server goes away.
         """
         try:
-            with self.pool.connection() as raw, raw.transaction():
+            with self._borrow() as raw, raw.transaction():
                 conn = cast(Conn, raw)  # the pool's connections are opened with dict_row
                 bind_principal(conn, principal)
                 yield conn
