@@ -14,6 +14,7 @@ PUBLIC = {
     "oauth.revoke_token",
     "oauth.introspect_token",
     "oauth.metadata",
+    "docs.openapi_json",
 }
 KNOWN_SCOPES = {"transcripts:read", "admin", "ingest", "privacy"}
 
