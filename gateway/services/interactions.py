@@ -1,6 +1,6 @@
 """The developer read path: which interactions a developer may read, redacted and logged."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -141,7 +141,7 @@ def read_interactions(
         )
         if user_id is None:
             return Page([], None)  # a pseudonym this developer was never shown matches nothing
-        filters = InteractionFilter(**{**filters.__dict__, "user_id": user_id})
+        filters = replace(filters, user_id=user_id)
     rows = interactions_repo.list_readable(
         conn,
         developer_id=developer.id,
