@@ -147,6 +147,11 @@ def mint_token(port: int, client_id: str, client_secret: str) -> str:
     return str(json.loads(body)["access_token"])
 
 
+def ignore_interrupts() -> None:
+    # Ctrl-C reaches every client process too: let only the parent handle it, and clean up
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def drive(port: int, path: str, headers: dict[str, str], seconds: float) -> tuple[list, int]:
     """One client: request `path` until `seconds` pass; return latencies (ms) and errors."""
     latencies: list[float] = []
@@ -229,7 +234,7 @@ def main() -> None:
             f"{args.concurrency} clients, {args.workers} workers, "
             f"{slices} × {args.seconds / slices:.1f} s per case, interleaved"
         )
-        with ProcessPoolExecutor(max_workers=args.concurrency) as clients:
+        with ProcessPoolExecutor(args.concurrency, initializer=ignore_interrupts) as clients:
             for _ in range(slices):
                 for name, (path, case_headers) in cases.items():
                     begun = time.perf_counter()
@@ -265,4 +270,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted; server stopped, database dropped")
