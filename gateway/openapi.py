@@ -8,7 +8,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 from werkzeug.routing import Rule
 
 from gateway.oauth import CLIENT_AUTH_METHODS, SCOPES
@@ -89,6 +89,10 @@ class ReadinessSchema(Schema):
 
 # authlib builds the OAuth bodies; these schemas only describe them for the document.
 class _ClientCredentials(Schema):
+    class Meta:
+        # RFC 6749 §3.2: the server ignores request parameters it does not know
+        unknown = EXCLUDE
+
     client_id = fields.String(metadata={"description": "With `client_secret_post` only."})
     client_secret = fields.String(metadata={"description": "With `client_secret_post` only."})
 
@@ -109,7 +113,8 @@ class TokenSchema(Schema):
 
 class RevocationRequestSchema(_ClientCredentials):
     token = fields.String(required=True)
-    token_type_hint = fields.String(validate=validate.OneOf(["access_token", "refresh_token"]))
+    # RFC 7009 §2.1: a hint the server does not know is ignored, not an error
+    token_type_hint = fields.String(metadata={"description": "`access_token`; others are ignored."})
 
 
 class RevocationSchema(Schema):
@@ -128,6 +133,14 @@ class IntrospectionSchema(Schema):
     iat = fields.Integer(metadata={"description": "Issued at, seconds since the epoch."})
     exp = fields.Integer(metadata={"description": "Expires at, seconds since the epoch."})
     iss = fields.String()
+
+
+class OAuthErrorSchema(Schema):
+    """RFC 6749 §5.2, as authlib sends it: the description is optional and often left out."""
+
+    error = fields.String(required=True)
+    error_description = fields.String()
+    error_uri = fields.String()
 
 
 class AuthorizationServerMetadataSchema(Schema):
@@ -238,13 +251,15 @@ def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     return path, parameters
 
 
-def _error_responses(statuses: tuple[int, ...]) -> dict[str, Any]:
+def _error_responses(statuses: tuple[int, ...], *, oauth: bool) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status in sorted(set(statuses)):
+        # authlib answers the OAuth endpoints' client errors itself (RFC 6749 §5.2)
+        component = "OAuthError" if oauth and status in (400, 401) else "ErrorEnvelope"
         response: dict[str, Any] = {
             "description": ERRORS[status],
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}
             },
         }
         if status in HEADERS:
@@ -280,7 +295,10 @@ def _operation(rule: Rule, view: Any, method: str) -> dict[str, Any]:
         "tags": [doc.tag or AUDIENCES.get(scope or "", "Other")],
         "parameters": path_parameters
         + ([{"in": "query", "schema": doc.query}] if doc.query else []),
-        "responses": {"200": success, **_error_responses(tuple(errors))},
+        "responses": {
+            "200": success,
+            **_error_responses(tuple(errors), oauth=doc.form is not None),
+        },
     }
     if doc.description:
         operation["description"] = doc.description
@@ -322,6 +340,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         servers=[{"url": issuer}],
     )
     spec.components.schema("ErrorEnvelope", schema=ErrorEnvelopeSchema)
+    spec.components.schema("OAuthError", schema=OAuthErrorSchema)
     rules = sorted(
         (rule for rule in app.url_map.iter_rules() if rule.endpoint not in UNDOCUMENTED),
         key=lambda rule: rule.rule,
@@ -362,7 +381,9 @@ def build_document(app: Flask) -> dict[str, Any]:
         {"type": "http", "scheme": "basic", "description": "client_id:client_secret."},
     )
     document = spec.to_dict()
-    document["components"]["schemas"]["ErrorEnvelope"]["properties"]["details"] = DETAILS
+    envelope = document["components"]["schemas"]["ErrorEnvelope"]
+    envelope["properties"]["details"] = DETAILS
+    envelope["required"] = [*envelope["required"], "details"]
     used = {
         tag for path in document["paths"].values() for op in path.values() for tag in op["tags"]
     }

@@ -73,7 +73,8 @@ def verify_cursor(cursor: str, *, key: bytes) -> dict[str, Any] | None:
     if not body or not mac or len(cursor) > 1024:
         return None
     expected = _b64(hmac.new(key, b"cursor." + body.encode(), hashlib.sha256).digest()[:16])
-    if not hmac.compare_digest(expected, mac):
+    # bytes: compare_digest raises TypeError on a str with non-ASCII characters (a 500)
+    if not hmac.compare_digest(expected.encode(), mac.encode()):
         return None
     try:
         payload = json.loads(_unb64(body))
