@@ -66,6 +66,10 @@ HEADERS = {
     503: {"Retry-After": "Seconds to wait before trying again."},
 }
 
+PATH_DESCRIPTIONS = {
+    "skill_id": "One of your skills; any other answers 404.",
+    "interaction_id": "An interaction of that skill you may read; any other answers 404.",
+}
 QUERY_DESCRIPTIONS = {
     "since": "Only interactions at or after this instant (RFC 3339, with a time zone).",
     "until": "Only interactions before this instant; must be later than `since`.",
@@ -246,7 +250,10 @@ def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
             schema = {"type": "string", "format": "uuid"}
         elif kind == "IntegerConverter":
             schema = {"type": "integer"}
-        parameters.append({"in": "path", "name": name, "required": True, "schema": schema})
+        parameter = {"in": "path", "name": name, "required": True, "schema": schema}
+        if name in PATH_DESCRIPTIONS:
+            parameter["description"] = PATH_DESCRIPTIONS[name]
+        parameters.append(parameter)
     path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
     return path, parameters
 
@@ -291,6 +298,7 @@ def _operation(rule: Rule, view: Any, method: str) -> dict[str, Any]:
         success["content"] = {"application/json": {"schema": doc.response}}
     operation: dict[str, Any] = {
         "operationId": rule.endpoint.replace(".", "_"),
+        "x-endpoint": rule.endpoint,
         "summary": doc.summary,
         "tags": [doc.tag or AUDIENCES.get(scope or "", "Other")],
         "parameters": path_parameters

@@ -15,6 +15,7 @@ PUBLIC = {
     "oauth.introspect_token",
     "oauth.metadata",
     "docs.openapi_json",
+    "docs.page",
 }
 KNOWN_SCOPES = {"transcripts:read", "admin", "ingest", "privacy"}
 
