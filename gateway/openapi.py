@@ -139,14 +139,6 @@ class IntrospectionSchema(Schema):
     iss = fields.String()
 
 
-class OAuthErrorSchema(Schema):
-    """RFC 6749 §5.2, as authlib sends it: the description is optional and often left out."""
-
-    error = fields.String(required=True)
-    error_description = fields.String()
-    error_uri = fields.String()
-
-
 class AuthorizationServerMetadataSchema(Schema):
     issuer = fields.String(required=True)
     token_endpoint = fields.String(required=True)
@@ -258,15 +250,13 @@ def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     return path, parameters
 
 
-def _error_responses(statuses: tuple[int, ...], *, oauth: bool) -> dict[str, Any]:
+def _error_responses(statuses: tuple[int, ...]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status in sorted(set(statuses)):
-        # authlib answers the OAuth endpoints' client errors itself (RFC 6749 §5.2)
-        component = "OAuthError" if oauth and status in (400, 401) else "ErrorEnvelope"
         response: dict[str, Any] = {
             "description": ERRORS[status],
             "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}
+                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
             },
         }
         if status in HEADERS:
@@ -305,7 +295,7 @@ def _operation(rule: Rule, view: Any, method: str) -> dict[str, Any]:
         + ([{"in": "query", "schema": doc.query}] if doc.query else []),
         "responses": {
             "200": success,
-            **_error_responses(tuple(errors), oauth=doc.form is not None),
+            **_error_responses(tuple(errors)),
         },
     }
     if doc.description:
@@ -348,7 +338,6 @@ def build_document(app: Flask) -> dict[str, Any]:
         servers=[{"url": issuer}],
     )
     spec.components.schema("ErrorEnvelope", schema=ErrorEnvelopeSchema)
-    spec.components.schema("OAuthError", schema=OAuthErrorSchema)
     rules = sorted(
         (rule for rule in app.url_map.iter_rules() if rule.endpoint not in UNDOCUMENTED),
         key=lambda rule: rule.rule,

@@ -1,5 +1,6 @@
 """OAuth 2.0 endpoints: token, revocation (RFC 7009), introspection (RFC 7662), metadata."""
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g
@@ -29,6 +30,37 @@ _per_address = limiter.shared_limit(
 )
 
 
+# authlib often leaves error_description out (RFC 6749 §5.2 makes it optional); clients of
+# this gateway parse one envelope everywhere, so every OAuth error gets all three fields.
+_DESCRIPTIONS = {
+    "invalid_request": "The request is missing a parameter or has a malformed one.",
+    "invalid_client": "Client authentication failed.",
+    "invalid_grant": "The token was not issued to this client.",
+    "unauthorized_client": "This client may not use that grant type.",
+    "unsupported_grant_type": "Only grant_type=client_credentials is supported.",
+    "invalid_scope": "The client may not ask for that scope.",
+    "unsupported_token_type": "Only access tokens can be revoked or introspected.",
+}
+
+
+def _as_envelope(response: Response) -> Response:
+    body = response.get_json(silent=True)
+    if response.status_code < 400 or not isinstance(body, dict) or "error" not in body:
+        return response
+    code = str(body["error"])
+    response.set_data(
+        json.dumps(
+            {
+                "error": code,
+                "error_description": body.get("error_description")
+                or _DESCRIPTIONS.get(code, "The OAuth request failed."),
+                "details": {},
+            }
+        )
+    )
+    return response
+
+
 def _in_transaction(endpoint: str | None) -> Response:
     # authlib's callbacks read the connection from g; the whole exchange is one transaction
     with database().transaction(ANONYMOUS) as conn:
@@ -37,7 +69,7 @@ def _in_transaction(endpoint: str | None) -> Response:
             response: Response = authorization.create_token_response()
         else:
             response = authorization.create_endpoint_response(endpoint)
-    return response
+    return _as_envelope(response)
 
 
 @bp.post("/oauth/token")

@@ -337,3 +337,13 @@ def test_every_oauth_failure_body_is_json(client, developer_client):
     for response in responses:
         assert response.mimetype == "application/json"
         assert isinstance(response.get_json()["error"], str)
+
+
+@pytest.mark.parametrize("path", ["/oauth/revoke", "/oauth/introspect"])
+def test_oauth_errors_carry_the_whole_envelope(client, make, path):
+    credentials = make.client(developer_id=make.developer())
+    response = client.post(path, data={}, auth=(credentials.client_id, credentials.client_secret))
+    body = response.get_json()
+    assert response.status_code == 400
+    assert body["error"] == "invalid_request"
+    assert body["error_description"] and body["details"] == {}

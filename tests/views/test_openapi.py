@@ -191,9 +191,7 @@ def test_every_error_response_is_the_envelope(app):
                 continue
             assert status in ERROR_STATUSES, label
             (ref,) = [media["schema"]["$ref"] for media in response["content"].values()]
-            oauth_client_error = label.startswith("POST /oauth/") and status in {"400", "401"}
-            expected = "OAuthError" if oauth_client_error else "ErrorEnvelope"
-            assert ref == f"#/components/schemas/{expected}", (label, status)
+            assert ref == "#/components/schemas/ErrorEnvelope", (label, status)
         if "422" in operation["responses"] or "404" in operation["responses"]:
             assert label.split()[1].startswith("/v1/"), label
 
