@@ -1,12 +1,20 @@
 """The developer read path: which interactions a developer may read, redacted and logged."""
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.exceptions import Forbidden, NotFound
 from gateway.models import Conn, Developer, Keyring, Row
-from gateway.redaction import Placeholders, pseudonymize, redact
+from gateway.redaction import (
+    Placeholders,
+    Policy,
+    UnknownPolicy,
+    get_policy,
+    pseudonymize,
+    redact,
+)
 from gateway.repositories import access_log as access_log_repo
 from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import pseudonyms as pseudonyms_repo
@@ -14,6 +22,10 @@ from gateway.repositories.interactions import InteractionFilter
 from gateway.services.developers import get_skill
 
 __all__ = ["InteractionFilter", "Page", "read_interaction", "read_interactions"]
+
+logger = logging.getLogger(__name__)
+
+STRICTEST_POLICY = "strict"
 
 # Fields whose text is a transcript and always passes the tier's redaction policy (rule 5).
 _TEXT_FIELDS = ("utterance", "response")
@@ -45,10 +57,28 @@ def _user_pseudonym(developer: Developer, user_id: str, keyring: Keyring) -> str
     )
 
 
+def _policy_of(developer: Developer) -> Policy:
+    """The tier's redaction policy; a name no policy has falls back to the strictest one.
+
+    Tiers are data an admin edits, so a typo must not become either a 500 or an unredacted
+    transcript (rule 5): fail closed and say so in the log.
+    """
+    try:
+        return get_policy(developer.tier.redaction_policy)
+    except UnknownPolicy:
+        logger.error(
+            "tier %r names unknown redaction policy %r; using %r",
+            developer.tier.name,
+            developer.tier.redaction_policy,
+            STRICTEST_POLICY,
+        )
+        return get_policy(STRICTEST_POLICY)
+
+
 def _present(row: Row, developer: Developer, keyring: Keyring) -> dict[str, Any]:
     """Shape one row for the developer: tier fields only, text redacted, ids pseudonymous."""
     allowed = set(developer.tier.fields)
-    policy = developer.tier.redaction_policy
+    policy = _policy_of(developer)
     placeholders = Placeholders()  # one numbering across all texts of this interaction
     # the order reference is shown as a field, so hiding it inside the text would only confuse
     shown = [row["order_ref"]] if "order_ref" in allowed and row["order_ref"] else []

@@ -402,3 +402,24 @@ def test_the_order_reference_reads_the_same_in_the_text(client, make, bearer):
     assert "48213377" in item["utterance"] and "48213377" in item["response"]
     assert item["slots"] == [{"name": "rx", "value": "48213377"}]
     assert "5309" not in item["response"]
+
+
+def test_a_tier_naming_an_unknown_policy_fails_closed_to_strict(client, make, bearer, conn):
+    conn.execute("RESET ROLE")  # tiers are the owner's table; admins edit them
+    conn.execute(
+        "INSERT INTO tiers (name, transcripts_readable, fields, retention_days, redaction_policy,"
+        " page_size, rate_limit) VALUES ('typo', true, '{utterance}', 30, 'standrad', 50,"
+        " '60 per minute')"
+    )
+    conn.execute("SET LOCAL ROLE gateway_app")
+    developer = make.developer(tier="typo")
+    skill = make.skill(developer)
+    user = make.user()
+    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+    make.interaction(skill, user, utterance="my zip code is 62704, call 555-867-5309")
+    headers = bearer(make.client(developer_id=developer))
+    response = client.get(f"/v1/skills/{skill}/interactions", headers=headers)
+    assert response.status_code == 200
+    (item,) = response.get_json()["interactions"]
+    # strict: the ZIP is a placeholder too (standard would keep "627xx")
+    assert item["utterance"] == "my zip code is [ZIP_1], call [PHONE_1]"
