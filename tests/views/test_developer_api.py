@@ -6,14 +6,23 @@ import pytest
 
 
 @pytest.fixture
-def pizza(make, bearer):
-    """A standard-tier developer with one skill, one consenting user and a token."""
-    developer = make.developer(tier="standard", name="Pizza Palace Inc.")
-    skill = make.skill(developer, name="Pizza Palace")
-    user = make.user()
-    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=10))
-    headers = bearer(make.client(developer_id=developer))
-    return {"developer": developer, "skill": skill, "user": user, "headers": headers}
+def reader(make, bearer):
+    """Build a developer on `tier` with one skill, one user who consented days ago, a token."""
+
+    def build(tier: str, *, name: str | None = None, skill_name: str | None = None):
+        developer = make.developer(tier=tier, name=name)
+        skill = make.skill(developer, name=skill_name)
+        user = make.user()
+        make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=10))
+        headers = bearer(make.client(developer_id=developer))
+        return {"developer": developer, "skill": skill, "user": user, "headers": headers}
+
+    return build
+
+
+@pytest.fixture
+def pizza(reader):
+    return reader("standard", name="Pizza Palace Inc.", skill_name="Pizza Palace")
 
 
 def _ids(response):
@@ -86,23 +95,18 @@ def test_interaction_shows_tier_fields_redacted_and_pseudonymous(client, make, p
         assert secret not in body
 
 
-def test_trusted_tier_sees_more_fields_with_one_numbering(client, make, bearer):
-    developer = make.developer(tier="trusted")
-    skill = make.skill(developer)
-    user = make.user()
-    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+def test_trusted_tier_sees_more_fields_with_one_numbering(client, make, reader):
+    trusted = reader("trusted")
     make.interaction(
-        skill,
-        user,
+        trusted["skill"],
+        trusted["user"],
         utterance="text jane.doe@example.com please",
         response="I texted jane.doe@example.com",
         slots={"contact": "jane.doe@example.com"},
         session_id="session-1",
     )
-    headers = bearer(make.client(developer_id=developer))
-    (item,) = client.get(f"/v1/skills/{skill}/interactions", headers=headers).get_json()[
-        "interactions"
-    ]
+    path = f"/v1/skills/{trusted['skill']}/interactions"
+    (item,) = client.get(path, headers=trusted["headers"]).get_json()["interactions"]
     assert "[EMAIL_1]" in item["utterance"] and "[EMAIL_1]" in item["response"]
     assert item["slots"] == [{"name": "contact", "value": "[EMAIL_1]"}]
     assert item["session"] and "session-1" not in item["session"]
@@ -125,13 +129,10 @@ def test_pseudonyms_are_stable_per_developer_and_differ_across_developers(client
     assert seen[0] != seen[1]
 
 
-def test_none_tier_gets_no_transcripts_but_sees_itself(client, make, bearer):
-    developer = make.developer(tier="none")
-    skill = make.skill(developer)
-    user = make.user()
-    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
-    interaction = make.interaction(skill, user)
-    headers = bearer(make.client(developer_id=developer))
+def test_none_tier_gets_no_transcripts_but_sees_itself(client, make, reader):
+    registered = reader("none")
+    skill, headers = registered["skill"], registered["headers"]
+    interaction = make.interaction(skill, registered["user"])
     assert client.get("/v1/developer", headers=headers).get_json()["tier"]["name"] == "none"
     for path in (
         f"/v1/skills/{skill}/interactions",
@@ -381,30 +382,25 @@ def test_suspended_developer_is_refused(client, make, pizza):
     assert client.get("/v1/skills", headers=pizza["headers"]).status_code == 403
 
 
-def test_the_order_reference_reads_the_same_in_the_text(client, make, bearer):
-    developer = make.developer(tier="trusted")
-    skill = make.skill(developer)
-    user = make.user()
-    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+def test_the_order_reference_reads_the_same_in_the_text(client, make, reader):
+    trusted = reader("trusted")
     make.interaction(
-        skill,
-        user,
+        trusted["skill"],
+        trusted["user"],
         utterance="is prescription 48213377 ready",
         response="Yes, 48213377 is ready. We will text 555-867-5309.",
         slots={"rx": "48213377"},
         order_ref="48213377",
     )
-    headers = bearer(make.client(developer_id=developer))
-    (item,) = client.get(f"/v1/skills/{skill}/interactions", headers=headers).get_json()[
-        "interactions"
-    ]
+    path = f"/v1/skills/{trusted['skill']}/interactions"
+    (item,) = client.get(path, headers=trusted["headers"]).get_json()["interactions"]
     assert item["order_ref"] == "48213377"
     assert "48213377" in item["utterance"] and "48213377" in item["response"]
     assert item["slots"] == [{"name": "rx", "value": "48213377"}]
     assert "5309" not in item["response"]
 
 
-def test_a_tier_naming_an_unknown_policy_fails_closed_to_strict(client, make, bearer, conn):
+def test_a_tier_naming_an_unknown_policy_fails_closed_to_strict(client, make, reader, conn):
     conn.execute("RESET ROLE")  # tiers are the owner's table; admins edit them
     conn.execute(
         "INSERT INTO tiers (name, transcripts_readable, fields, retention_days, redaction_policy,"
@@ -412,13 +408,11 @@ def test_a_tier_naming_an_unknown_policy_fails_closed_to_strict(client, make, be
         " '60 per minute')"
     )
     conn.execute("SET LOCAL ROLE gateway_app")
-    developer = make.developer(tier="typo")
-    skill = make.skill(developer)
-    user = make.user()
-    make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
-    make.interaction(skill, user, utterance="my zip code is 62704, call 555-867-5309")
-    headers = bearer(make.client(developer_id=developer))
-    response = client.get(f"/v1/skills/{skill}/interactions", headers=headers)
+    typo = reader("typo")
+    make.interaction(
+        typo["skill"], typo["user"], utterance="my zip code is 62704, call 555-867-5309"
+    )
+    response = client.get(f"/v1/skills/{typo['skill']}/interactions", headers=typo["headers"])
     assert response.status_code == 200
     (item,) = response.get_json()["interactions"]
     # strict: the ZIP is a placeholder too (standard would keep "627xx")
