@@ -16,6 +16,8 @@ keepalive = 5
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = "-"
+# the path without its query string and no referer: no token or filter value in the log
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("GATEWAY_LOG_LEVEL", "info")
 # the gateway needs no runtime control socket, and a shared default path would collide

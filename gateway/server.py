@@ -11,6 +11,10 @@ from gunicorn.app.base import BaseApplication
 from gateway import create_app
 from gateway.models import ANONYMOUS, Principal
 
+# Path without the query string, no referer: a token someone put in a URL (which the gateway
+# refuses) or a filter value must not end up in a log file.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+
 
 class _NoDatabase:
     """Stands in for the pool when the master builds an app only to check the settings."""
@@ -76,6 +80,7 @@ def serve(
         "worker_class": "sync",
         "preload_app": False,
         "accesslog": "-",
+        "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "loglevel": "info",
         "graceful_timeout": 10,

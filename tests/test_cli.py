@@ -218,7 +218,11 @@ def test_demo_serves_the_printed_credentials_and_reruns_without_duplicates(
         assert demo.credentials.stat().st_mode & 0o777 == 0o600
         pizza = next(d for d in data["developers"] if d["tier"] == "standard")
         assert any(d["tier"] == "none" for d in data["developers"])
-        headers = {"Authorization": f"Bearer {demo.token(pizza)}"}
+        token = demo.token(pizza)
+        headers = {"Authorization": f"Bearer {token}"}
+        # a token in the query string is refused, and must not reach the access log either
+        status, _ = demo.request(f"/v1/skills?access_token={token}")
+        assert status == 401
 
         status, body = demo.request("/v1/skills", headers=headers)
         assert status == 200
@@ -233,6 +237,9 @@ def test_demo_serves_the_printed_credentials_and_reruns_without_duplicates(
         assert pizza["client_secret"] in printed
     finally:
         assert demo.stop() == 0
+    log = demo.log.read_text()
+    assert "GET /v1/skills HTTP/1.1" in log  # the access log is on ...
+    assert token not in log  # ... and holds no token
     first_counts = _demo_counts(fresh_database)
     assert first_counts[:2] == (3, 300)
 
