@@ -1,6 +1,6 @@
 """The access log: one row for every interaction a developer read (rule 7)."""
 
-from gateway.models import Conn, Row
+from gateway.models import Conn
 
 
 def insert_reads(
@@ -33,14 +33,3 @@ def insert_reads(
             "user_ids": [u for _, u in reads],
         },
     )
-
-
-def list_reads(conn: Conn, *, limit: int = 100) -> list[Row]:
-    """Return the newest reads the caller may see (row-level security decides whose)."""
-    return conn.execute(
-        """
-        SELECT read_at, developer_id, client_id, skill_id, interaction_id, user_id, endpoint
-        FROM access_log ORDER BY read_at DESC, id DESC LIMIT %(limit)s
-        """,
-        {"limit": limit},
-    ).fetchall()

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from gateway.exceptions import Conflict
@@ -15,7 +16,7 @@ from gateway.models import Conn, Row
 #  2 a consent that was active when the interaction happened and has not been revoked since;
 #  3 within the tier's retention window;
 #  6 never a child profile; a sensitive category only when the consent covers it.
-_READABLE = """
+_READABLE = sql.SQL("""
 FROM interactions i
 JOIN skills s ON s.id = i.skill_id
 JOIN users u ON u.id = i.user_id
@@ -30,10 +31,12 @@ WHERE i.skill_id = %(skill_id)s
         AND c.revoked_at IS NULL
         AND c.granted_at <= i.occurred_at
         AND (i.sensitive_category IS NULL OR i.sensitive_category = ANY (c.categories)))
-"""
+""")
 
-_COLUMNS = """i.id, i.occurred_at, i.user_id, i.session_id, i.utterance, i.response, i.intent,
-              i.slots, i.outcome, i.order_ref"""
+_COLUMNS = sql.SQL(
+    """i.id, i.occurred_at, i.user_id, i.session_id, i.utterance, i.response, i.intent,
+       i.slots, i.outcome, i.order_ref"""
+)
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,10 @@ def list_readable(
     limit: int,
 ) -> list[Row]:
     """Return up to `limit` readable interactions, newest first, strictly after keyset `after`."""
-    return conn.execute(
-        f"""
-        SELECT {_COLUMNS}
-        {_READABLE}
+    query = sql.SQL(
+        """
+        SELECT {columns}
+        {readable}
           AND (%(since)s::timestamptz IS NULL OR i.occurred_at >= %(since)s)
           AND (%(until)s::timestamptz IS NULL OR i.occurred_at < %(until)s)
           AND (%(intent)s::text IS NULL OR i.intent = %(intent)s)
@@ -71,7 +74,10 @@ def list_readable(
                OR (i.occurred_at, i.id) < (%(after_time)s, %(after_id)s::uuid))
         ORDER BY i.occurred_at DESC, i.id DESC
         LIMIT %(limit)s
-        """,  # noqa: S608 - fixed fragments only; every value is bound
+        """
+    ).format(columns=_COLUMNS, readable=_READABLE)
+    return conn.execute(
+        query,
         {
             "developer_id": developer_id,
             "skill_id": skill_id,
@@ -94,7 +100,9 @@ def find_readable(
 ) -> Row | None:
     """Return the interaction if the rules let the developer read it, else None."""
     return conn.execute(
-        f"SELECT {_COLUMNS} {_READABLE} AND i.id = %(interaction_id)s",  # noqa: S608
+        sql.SQL("SELECT {columns} {readable} AND i.id = %(interaction_id)s").format(
+            columns=_COLUMNS, readable=_READABLE
+        ),
         {
             "developer_id": developer_id,
             "skill_id": skill_id,

@@ -5,12 +5,13 @@ import psycopg
 from gateway.exceptions import Conflict
 from gateway.models import Conn, Row
 
-_COLUMNS = "client_id, secret_hash, kind, developer_id, scopes, name, created_at, revoked_at"
-
 
 def find_client(conn: Conn, client_id: str) -> Row | None:
     return conn.execute(
-        f"SELECT {_COLUMNS} FROM oauth_clients WHERE client_id = %(client_id)s",  # noqa: S608
+        """
+        SELECT client_id, secret_hash, kind, developer_id, scopes, name, created_at, revoked_at
+        FROM oauth_clients WHERE client_id = %(client_id)s
+        """,
         {"client_id": client_id},
     ).fetchone()
 

@@ -2,17 +2,15 @@
 
 from gateway.models import Conn, Row
 
-_COLUMNS = "id, name, category, created_at"
-
 
 def list_skills(conn: Conn, *, developer_id: int) -> list[Row]:
     """Return the developer's skills, oldest first."""
     return conn.execute(
-        f"""
-        SELECT {_COLUMNS} FROM skills
+        """
+        SELECT id, name, category, created_at FROM skills
         WHERE developer_id = %(developer_id)s
         ORDER BY created_at, id
-        """,  # noqa: S608
+        """,
         {"developer_id": developer_id},
     ).fetchall()
 
@@ -20,10 +18,10 @@ def list_skills(conn: Conn, *, developer_id: int) -> list[Row]:
 def find_skill(conn: Conn, *, developer_id: int, skill_id: str) -> Row | None:
     """Return the skill if it exists and belongs to the developer, else None (rule 1)."""
     return conn.execute(
-        f"""
-        SELECT {_COLUMNS} FROM skills
+        """
+        SELECT id, name, category, created_at FROM skills
         WHERE id = %(skill_id)s AND developer_id = %(developer_id)s
-        """,  # noqa: S608
+        """,
         {"skill_id": skill_id, "developer_id": developer_id},
     ).fetchone()
 
