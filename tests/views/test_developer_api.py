@@ -417,3 +417,28 @@ def test_a_tier_naming_an_unknown_policy_fails_closed_to_strict(client, make, re
     (item,) = response.get_json()["interactions"]
     # strict: the ZIP is a placeholder too (standard would keep "627xx")
     assert item["utterance"] == "my zip code is [ZIP_1], call [PHONE_1]"
+
+
+def test_nothing_tells_whether_audio_exists(client, make, pizza, conn):
+    occurred = datetime.now(UTC) - timedelta(hours=1)
+    with_audio = make.interaction(pizza["skill"], pizza["user"], occurred_at=occurred)
+    without_audio = make.interaction(pizza["skill"], pizza["user"], occurred_at=occurred)
+    conn.execute("RESET ROLE")  # the app role has no privilege on the vault at all
+    conn.execute(
+        "INSERT INTO vault.audio_recordings (interaction_id, audio_ref) VALUES (%s, %s)",
+        (with_audio, "s3://platform-audio/2026/11/rec-123.wav"),
+    )
+    conn.execute("SET LOCAL ROLE gateway_app")
+    base = f"/v1/skills/{pizza['skill']}/interactions"
+    bodies = {
+        i: client.get(f"{base}/{i}", headers=pizza["headers"]).get_json()
+        for i in (with_audio, without_audio)
+    }
+    listed = client.get(base, headers=pizza["headers"]).get_data(as_text=True)
+
+    def without_id(body):
+        return {k: v for k, v in body.items() if k != "id"}
+
+    assert without_id(bodies[with_audio]) == without_id(bodies[without_audio])
+    for text in (listed, str(bodies)):
+        assert "rec-123" not in text and "audio" not in text.lower() and ".wav" not in text
