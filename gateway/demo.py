@@ -12,7 +12,7 @@ from gateway.repositories import developers as developers_repo
 from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
-from gateway.services import clients as clients_service
+from gateway.services import oauth_clients as oauth_clients_service
 
 SEED = 20240601
 MARKER_DEVELOPER = "Pizza Palace Inc."
@@ -172,7 +172,7 @@ def _issue_clients(
     for name, developer_id in developer_ids.items():
         if developer_id is None:
             continue
-        issued = clients_service.register_client(
+        issued = oauth_clients_service.register_client(
             conn, kind="developer", developer_id=developer_id, name=CLIENT_NAME_PREFIX + name
         )
         developer = developers_repo.get_developer(conn, developer_id)
@@ -186,8 +186,10 @@ def _issue_clients(
         developers.append(
             DemoDeveloper(name, developer.tier.name, issued.client_id, issued.client_secret, skills)
         )
-    admin = clients_service.register_client(conn, kind="admin", name=CLIENT_NAME_PREFIX + "admin")
-    platform = clients_service.register_client(
+    admin = oauth_clients_service.register_client(
+        conn, kind="admin", name=CLIENT_NAME_PREFIX + "admin"
+    )
+    platform = oauth_clients_service.register_client(
         conn, kind="platform", name=CLIENT_NAME_PREFIX + "platform"
     )
     return DemoCredentials(

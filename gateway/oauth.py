@@ -19,8 +19,8 @@ from flask import Flask, current_app, g
 from gateway import security
 from gateway.exceptions import GatewayError
 from gateway.models import Conn
-from gateway.services import clients as clients_service
-from gateway.services import tokens as tokens_service
+from gateway.services import oauth_clients as oauth_clients_service
+from gateway.services import oauth_tokens as oauth_tokens_service
 
 REALM = "gateway"
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -42,7 +42,7 @@ def _conn() -> Conn:
 class OAuthClient(ClientMixin):  # type: ignore[misc]
     """authlib's view of one of our clients; the secret check is the service's."""
 
-    def __init__(self, client: clients_service.Client | None, client_id: str) -> None:
+    def __init__(self, client: oauth_clients_service.Client | None, client_id: str) -> None:
         self.client = client
         self.client_id = client_id
 
@@ -70,7 +70,7 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
             security.verify_secret(None, client_secret)
             return False
         # self.client was looked up once by _query_client; None when unknown or revoked
-        return clients_service.secret_matches(self.client, client_secret)
+        return oauth_clients_service.secret_matches(self.client, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in CLIENT_AUTH_METHODS
@@ -85,7 +85,7 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
 class TokenHandle:
     """authlib's view of an issued token, judged against the app clock."""
 
-    def __init__(self, value: str, record: tokens_service.TokenRecord) -> None:
+    def __init__(self, value: str, record: oauth_tokens_service.TokenRecord) -> None:
         self.value = value
         self.record = record
 
@@ -115,12 +115,12 @@ def _query_client(client_id: str) -> OAuthClient:
     # way and at the same cost as a wrong secret: nothing tells the two apart.
     client = None
     if _storable(client_id):
-        client = clients_service.find_active_client(_conn(), client_id)
+        client = oauth_clients_service.find_active_client(_conn(), client_id)
     return OAuthClient(client, client_id)
 
 
 def _save_token(token: dict[str, Any], request: Any) -> None:
-    tokens_service.store_token(
+    oauth_tokens_service.store_token(
         _conn(),
         token=token["access_token"],
         client_id=request.client.get_client_id(),
@@ -131,7 +131,7 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
 
 
 def _query_token(token_string: str) -> TokenHandle | None:
-    record = tokens_service.find_token(_conn(), token_string)
+    record = oauth_tokens_service.find_token(_conn(), token_string)
     return TokenHandle(token_string, record) if record else None
 
 
@@ -147,7 +147,7 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         return _query_token(token_string)
 
     def revoke_token(self, token: TokenHandle, request: Any) -> None:
-        tokens_service.revoke_token(_conn(), token.value, client_id=token.record.client_id)
+        oauth_tokens_service.revoke_token(_conn(), token.value, client_id=token.record.client_id)
 
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]

@@ -208,15 +208,15 @@ OPERATIONS: dict[str, Operation] = {
         errors=(503,),
         tag="Health",
     ),
-    "developer.who_am_i": Operation(
+    "developers.who_am_i": Operation(
         "Who am I",
         DeveloperSchema,
         "Your developer account: its whitelist tier (fields, retention window, page size, rate "
         "limit, redaction policy) and your skills.",
     ),
-    "developer.list_skills": Operation("List your skills", SkillListSchema),
-    "developer.show_skill": Operation("Show one of your skills", SkillSchema),
-    "developer.list_interactions": Operation(
+    "developers.list_skills": Operation("List your skills", SkillListSchema),
+    "developers.show_skill": Operation("Show one of your skills", SkillSchema),
+    "developers.list_interactions": Operation(
         "List a skill's interactions",
         InteractionPageSchema,
         "Newest first, redacted by your tier's policy, only from users who consented when the "
@@ -224,7 +224,7 @@ OPERATIONS: dict[str, Operation] = {
         "back as `cursor` until it is `null`. Fields your tier does not allow are left out.",
         query=InteractionQuerySchema,
     ),
-    "developer.show_interaction": Operation(
+    "developers.show_interaction": Operation(
         "Show one interaction",
         InteractionSchema,
         "The same rules as the list; an interaction you may not read answers 404.",

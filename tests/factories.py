@@ -13,7 +13,7 @@ from gateway.repositories import developers as developers_repo
 from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
-from gateway.services import clients as clients_service
+from gateway.services import oauth_clients as oauth_clients_service
 
 _sequence = count(1)
 
@@ -69,7 +69,9 @@ class Factory:
         )
 
     def client(self, *, kind: str = "developer", developer_id: int | None = None) -> Any:
-        return self._run(clients_service.register_client, kind=kind, developer_id=developer_id)
+        return self._run(
+            oauth_clients_service.register_client, kind=kind, developer_id=developer_id
+        )
 
     def skill(self, developer_id: int, *, name: str | None = None) -> str:
         return str(

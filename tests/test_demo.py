@@ -4,7 +4,7 @@ import psycopg
 import pytest
 
 from gateway.demo import load_demo
-from gateway.services import clients as clients_service
+from gateway.services import oauth_clients as oauth_clients_service
 
 pytestmark = pytest.mark.committed
 
@@ -79,7 +79,7 @@ def test_credentials_have_the_documented_shape(owner_conn: psycopg.Connection) -
     assert [s["name"] for s in pizza["skills"]] == ["Pizza Palace", "Pizza Palace Rewards"]
     for kind in ("admin", "platform"):
         assert set(data[kind]) == {"client_id", "client_secret"}
-        client = clients_service.authenticate_client(
+        client = oauth_clients_service.authenticate_client(
             owner_conn,
             client_id=data[kind]["client_id"],
             client_secret=data[kind]["client_secret"],
@@ -103,12 +103,12 @@ def test_a_second_load_reuses_the_data_and_replaces_the_secrets(
     assert old["client_id"] != new["client_id"]
     # the earlier secrets are revoked: only the printed ones work
     assert (
-        clients_service.authenticate_client(
+        oauth_clients_service.authenticate_client(
             owner_conn, client_id=old["client_id"], client_secret=old["client_secret"]
         )
         is None
     )
-    assert clients_service.authenticate_client(
+    assert oauth_clients_service.authenticate_client(
         owner_conn, client_id=new["client_id"], client_secret=new["client_secret"]
     )
 

@@ -77,7 +77,7 @@ def test_the_docs_page_renders_every_endpoint_cleanly(app, base_url, browser, tm
         for article in articles
     ]
     assert sorted(shown) == sorted(operations)
-    interactions = browser.find_element(By.ID, "developer_list_interactions")
+    interactions = browser.find_element(By.ID, "developers_list_interactions")
     assert "scope: transcripts:read" in interactions.text
     assert "cursor" in interactions.find_element(By.CSS_SELECTOR, "table").text
     assert "Authorization: Bearer $TOKEN" in interactions.find_element(By.CSS_SELECTOR, "pre").text

@@ -3,6 +3,20 @@
 from datetime import datetime
 
 from gateway.models import Conn
+from gateway.repositories.protected_groups import SENSITIVE_CATEGORY_COVERED
+
+# Rule 2, consent at the time: a consent for this user and this skill that was granted before
+# the interaction happened and has not been revoked since (revoking closes the row, so an
+# open row granted earlier is exactly that). No consent row means no read: the default.
+# A sensitive interaction also needs that consent to cover its category (rule 6).
+# (only module constants are formatted in: no value ever reaches this text)
+CONSENTED_AT_THE_TIME = f"""EXISTS (  -- consent at the time
+      SELECT 1 FROM consents c
+      WHERE c.user_id = i.user_id
+        AND c.skill_id = i.skill_id
+        AND c.revoked_at IS NULL
+        AND c.granted_at <= i.occurred_at
+        AND {SENSITIVE_CATEGORY_COVERED})"""  # noqa: S608
 
 
 def insert_consent(

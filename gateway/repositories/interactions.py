@@ -10,29 +10,37 @@ from psycopg.types.json import Jsonb
 
 from gateway.exceptions import Conflict
 from gateway.models import Conn, Row
+from gateway.repositories.consents import CONSENTED_AT_THE_TIME
+from gateway.repositories.protected_groups import NOT_A_CHILD
+from gateway.repositories.skills import OWN_SKILL
+from gateway.repositories.tiers import WITHIN_RETENTION
 
-# The rules as one predicate, so the list and the detail read cannot drift apart:
-#  1 own skills only (also enforced by row-level security on interactions and skills);
-#  2 a consent that was active when the interaction happened and has not been revoked since;
-#  3 within the tier's retention window;
-#  6 never a child profile; a sensitive category only when the consent covers it.
+# The rules as one predicate, so the list and the detail read cannot drift apart. Each clause
+# lives in, and is explained by, the module named for its rule:
+#  1 own skills only            repositories/skills.py            OWN_SKILL
+#  2 consent at the time        repositories/consents.py          CONSENTED_AT_THE_TIME
+#  3 the tier's retention       repositories/tiers.py             WITHIN_RETENTION
+#  6 protected groups           repositories/protected_groups.py  NOT_A_CHILD (and the
+#                               sensitive-category cover inside the consent clause)
+# Row-level security on interactions and skills repeats rule 1 underneath.
 _READABLE = sql.SQL("""
 FROM interactions i
 JOIN skills s ON s.id = i.skill_id
 JOIN users u ON u.id = i.user_id
-WHERE i.skill_id = %(skill_id)s
-  AND s.developer_id = %(developer_id)s
-  AND NOT u.is_child
-  AND i.occurred_at >= %(not_before)s
-  AND EXISTS (
-      SELECT 1 FROM consents c
-      WHERE c.user_id = i.user_id
-        AND c.skill_id = i.skill_id
-        AND c.revoked_at IS NULL
-        AND c.granted_at <= i.occurred_at
-        AND (i.sensitive_category IS NULL OR i.sensitive_category = ANY (c.categories)))
-""")
+WHERE {own_skill}
+  AND {not_a_child}
+  AND {within_retention}
+  AND {consented}
+""").format(
+    own_skill=sql.SQL(OWN_SKILL),
+    not_a_child=sql.SQL(NOT_A_CHILD),
+    within_retention=sql.SQL(WITHIN_RETENTION),
+    consented=sql.SQL(CONSENTED_AT_THE_TIME),
+)
 
+# Rule 4, never audio: the developer path selects these columns and nothing else. Audio
+# references live in vault.audio_recordings and device serials in a column, neither of which
+# the app role may read (services/audio.py names what may leave).
 _COLUMNS = sql.SQL(
     """i.id, i.occurred_at, i.user_id, i.session_id, i.utterance, i.response, i.intent,
        i.slots, i.outcome, i.order_ref"""

@@ -2,6 +2,10 @@
 
 from gateway.models import Conn, Row
 
+# Rule 1, own skills only, as a clause of the developer read path's one statement (joined as
+# `skills s` on `i.skill_id`). Row-level security on skills and interactions says it again.
+OWN_SKILL = "i.skill_id = %(skill_id)s AND s.developer_id = %(developer_id)s"
+
 
 def list_skills(conn: Conn, *, developer_id: int) -> list[Row]:
     """Return the developer's skills, oldest first."""

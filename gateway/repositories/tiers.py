@@ -2,6 +2,10 @@
 
 from gateway.models import Row, Tier
 
+# Rule 3, the retention window: nothing older than the tier's retention days (the service
+# turns the tier into `not_before`).
+WITHIN_RETENTION = "i.occurred_at >= %(not_before)s"
+
 
 def tier_from_row(row: Row) -> Tier:
     """Build a Tier from a row that carries the tiers table's columns."""

@@ -1,11 +1,11 @@
-"""What a developer may know about itself: its tier, its limits and its skills."""
+"""What a developer may know about itself: its account, its current tier and its skills."""
 
 from dataclasses import dataclass
 
 from gateway.exceptions import Forbidden, NotFound
 from gateway.models import Conn, Developer, Row
 from gateway.repositories import developers as developers_repo
-from gateway.repositories import skills as skills_repo
+from gateway.services import skills as skills_service
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class DeveloperProfile:
 
 
 def get_active_developer(conn: Conn, *, developer_id: int) -> Developer:
-    """Return the calling developer with its current tier.
+    """Return the calling developer with its current tier (rule 3: the newest unexpired grant).
 
     Raises `Forbidden` when an admin has suspended it, `NotFound` if it no longer exists.
     """
@@ -28,19 +28,6 @@ def get_active_developer(conn: Conn, *, developer_id: int) -> Developer:
 
 
 def describe_developer(conn: Conn, *, developer_id: int) -> DeveloperProfile:
-    """Return the developer, its tier and its skills (rule 3: what the tier allows)."""
+    """Return the developer, its tier and its own skills (rules 1 and 3)."""
     developer = get_active_developer(conn, developer_id=developer_id)
-    return DeveloperProfile(developer, skills_repo.list_skills(conn, developer_id=developer_id))
-
-
-def list_skills(conn: Conn, *, developer_id: int) -> list[Row]:
-    """Return the developer's own skills (rule 1)."""
-    return skills_repo.list_skills(conn, developer_id=developer_id)
-
-
-def get_skill(conn: Conn, *, developer_id: int, skill_id: str) -> Row:
-    """Return one of the developer's skills; `NotFound` for another's skill or none (rule 1)."""
-    skill = skills_repo.find_skill(conn, developer_id=developer_id, skill_id=skill_id)
-    if skill is None:
-        raise NotFound()
-    return skill
+    return DeveloperProfile(developer, skills_service.list_skills(conn, developer_id=developer_id))

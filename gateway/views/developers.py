@@ -14,12 +14,13 @@ from gateway.oauth import now
 from gateway.security import sign_cursor, verify_cursor
 from gateway.services import developers as developers_service
 from gateway.services import interactions as interactions_service
+from gateway.services import skills as skills_service
 from gateway.services.interactions import InteractionFilter
 from gateway.views.protection import developer_route
 from schemas.developers import DeveloperSchema, SkillListSchema, SkillSchema
 from schemas.interactions import InteractionPageSchema, InteractionQuerySchema, InteractionSchema
 
-bp = Blueprint("developer", __name__, url_prefix="/v1")
+bp = Blueprint("developers", __name__, url_prefix="/v1")
 
 _DEVELOPER = DeveloperSchema()
 _SKILL = SkillSchema()
@@ -64,9 +65,7 @@ def who_am_i(conn: Conn, principal: Principal, developer: Developer) -> dict[str
 @bp.get("/skills")
 @developer_route
 def list_skills(conn: Conn, principal: Principal, developer: Developer) -> dict[str, Any]:
-    return _out(
-        _SKILLS, {"skills": developers_service.list_skills(conn, developer_id=developer.id)}
-    )
+    return _out(_SKILLS, {"skills": skills_service.list_skills(conn, developer_id=developer.id)})
 
 
 @bp.get("/skills/<uuid:skill_id>")
@@ -74,7 +73,7 @@ def list_skills(conn: Conn, principal: Principal, developer: Developer) -> dict[
 def show_skill(
     conn: Conn, principal: Principal, developer: Developer, skill_id: Any
 ) -> dict[str, Any]:
-    skill = developers_service.get_skill(conn, developer_id=developer.id, skill_id=str(skill_id))
+    skill = skills_service.get_skill(conn, developer_id=developer.id, skill_id=str(skill_id))
     return _out(_SKILL, skill)
 
 
