@@ -11,6 +11,7 @@ from factories import Factory
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
+from tokens import bearer_headers
 
 from gateway import create_app, migrate
 from gateway.db import PooledDatabase, SharedConnection
@@ -124,14 +125,7 @@ def bearer(client):  # type: ignore[no-untyped-def]
     """Mint an access token through the real token endpoint; return the Authorization header."""
 
     def mint(credentials, scope: str | None = None) -> dict[str, str]:  # type: ignore[no-untyped-def]
-        form = {"grant_type": "client_credentials"}
-        if scope:
-            form["scope"] = scope
-        response = client.post(
-            "/oauth/token", data=form, auth=(credentials.client_id, credentials.client_secret)
-        )
-        assert response.status_code == 200, response.get_json()
-        return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+        return bearer_headers(client, credentials, scope=scope)
 
     return mint
 

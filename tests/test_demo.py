@@ -2,6 +2,7 @@
 
 import psycopg
 import pytest
+from tokens import bearer_headers
 
 from gateway.demo import load_demo
 from gateway.services import oauth_clients as oauth_clients_service
@@ -27,16 +28,6 @@ def _counts(conn: psycopg.Connection) -> dict:
     row = conn.execute(_COUNTS).fetchone()
     assert row is not None
     return dict(row)
-
-
-def _token(client, developer: dict) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    response = client.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(developer["client_id"], developer["client_secret"]),
-    )
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
 
 
 def test_demo_loads_a_realistic_data_set(owner_conn: psycopg.Connection) -> None:
@@ -121,7 +112,7 @@ def test_demo_transcripts_reach_developers_only_redacted(
     pizza = next(d for d in data["developers"] if d["tier"] == "standard")
     swift = next(d for d in data["developers"] if d["tier"] == "none")
 
-    headers = _token(client, pizza)
+    headers = bearer_headers(client, pizza)
     skills = client.get("/v1/skills", headers=headers).get_json()["skills"]
     assert {s["name"] for s in skills} == {"Pizza Palace", "Pizza Palace Rewards"}
     skill_id = pizza["skills"][0]["id"]
@@ -135,6 +126,6 @@ def test_demo_transcripts_reach_developers_only_redacted(
     assert "4111" not in text and "5555" not in text and "five five five" not in text
 
     denied = client.get(
-        f"/v1/skills/{swift['skills'][0]['id']}/interactions", headers=_token(client, swift)
+        f"/v1/skills/{swift['skills'][0]['id']}/interactions", headers=bearer_headers(client, swift)
     )
     assert denied.status_code == 403

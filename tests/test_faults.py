@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
+from tokens import bearer_headers
 
 from gateway import create_app
 
@@ -42,16 +43,6 @@ def developer(committed_make):  # type: ignore[no-untyped-def]
     return committed_make.client(developer_id=developer_id)
 
 
-def headers_for(client, credentials) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    response = client.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(credentials.client_id, credentials.client_secret),
-    )
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
-
-
 def assert_unavailable(response) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 503, response.get_data()
     assert int(response.headers["Retry-After"]) > 0
@@ -72,7 +63,7 @@ def app_backends(owner_url: str) -> list[dict]:
 def test_killed_backends_are_replaced_without_an_error(gateway, developer, owner_conn, owner_url):
     app = gateway(POOL_MIN_SIZE=3, POOL_MAX_SIZE=3)
     client = app.test_client()
-    headers = headers_for(client, developer)
+    headers = bearer_headers(client, developer)
     assert client.get("/v1/skills", headers=headers).status_code == 200
     killed = {backend["pid"] for backend in app_backends(owner_url)}
     assert len(killed) == 3  # every pooled connection is about to go stale
@@ -99,7 +90,7 @@ def test_a_statement_past_the_timeout_is_a_503_and_leaves_no_transaction_open(
 ):
     app = gateway(STATEMENT_TIMEOUT_MS=300, POOL_MAX_SIZE=2)
     client = app.test_client()
-    headers = headers_for(client, developer)
+    headers = bearer_headers(client, developer)
     assert client.get("/v1/skills", headers=headers).status_code == 200
 
     with psycopg.connect(owner_url) as locker:
@@ -119,7 +110,7 @@ def test_a_statement_past_the_timeout_is_a_503_and_leaves_no_transaction_open(
 
 def test_a_full_pool_is_a_prompt_503_and_recovers(gateway, developer, owner_url):
     app = gateway(POOL_MIN_SIZE=1, POOL_MAX_SIZE=1, POOL_TIMEOUT=0.3, STATEMENT_TIMEOUT_MS=5000)
-    headers = headers_for(app.test_client(), developer)
+    headers = bearer_headers(app.test_client(), developer)
 
     with psycopg.connect(owner_url) as locker, ThreadPoolExecutor(max_workers=1) as executor:
         locker.execute("LOCK TABLE skills IN ACCESS EXCLUSIVE MODE")
@@ -145,7 +136,7 @@ def test_a_full_pool_is_a_prompt_503_and_recovers(gateway, developer, owner_url)
 def test_a_connection_held_outside_a_request_makes_the_next_one_wait_then_503(gateway, developer):
     app = gateway(POOL_MIN_SIZE=1, POOL_MAX_SIZE=1, POOL_TIMEOUT=0.3)
     client = app.test_client()
-    headers = headers_for(client, developer)
+    headers = bearer_headers(client, developer)
     pool = app.extensions["gateway.db"].pool
 
     held = pool.getconn()

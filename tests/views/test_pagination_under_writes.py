@@ -7,6 +7,7 @@ import psycopg
 import pytest
 from factories import Factory
 from psycopg.rows import dict_row
+from tokens import mint_token
 
 
 @pytest.mark.committed
@@ -25,11 +26,7 @@ def test_paging_while_interactions_arrive_neither_skips_nor_repeats(
     ]
     credentials = committed_make.client(developer_id=developer)
     http = committed_app.test_client()
-    token = http.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(credentials.client_id, credentials.client_secret),
-    ).get_json()["access_token"]
+    token = mint_token(http, credentials)
     headers = {"Authorization": f"Bearer {token}"}
 
     stop = threading.Event()

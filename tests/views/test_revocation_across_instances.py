@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tokens import mint_token
 
 
 @pytest.mark.committed
@@ -15,15 +16,7 @@ def test_revocation_applies_to_the_next_request_on_every_instance(committed_make
     credentials = committed_make.client(developer_id=developer)
 
     instances = [pooled_app().test_client(), pooled_app().test_client()]
-    token = (
-        instances[0]
-        .post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(credentials.client_id, credentials.client_secret),
-        )
-        .get_json()["access_token"]
-    )
+    token = mint_token(instances[0], credentials)
     headers = {"Authorization": f"Bearer {token}"}
     path = f"/v1/skills/{skill}/interactions/{interaction}"
     for instance in instances:
