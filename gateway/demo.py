@@ -9,9 +9,9 @@ from gateway.db import bind_principal
 from gateway.models import SYSTEM, Conn
 from gateway.repositories import consents as consents_repo
 from gateway.repositories import developers as developers_repo
-from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
+from gateway.services import ingest as ingest_service
 from gateway.services import oauth_clients as oauth_clients_service
 
 SEED = 20240601
@@ -233,23 +233,41 @@ def _load(conn: Conn, rng: random.Random, now: datetime) -> dict[str, int | None
         "CareWell Pharmacy": 30,
     }
     plan = [name for name, n in weights.items() for _ in range(n)]
+    records = []
+    platform_ids = [f"demo-user-{i:02d}" for i in range(len(people))]
     for number, skill_name in enumerate(plan):
         index = rng.randrange(len(users))
         person = people[index]
         occurred_at = now - timedelta(seconds=rng.randrange(60 * 24 * 3600))
         values = _INTERACTION_MAKERS[skill_name](rng, person)
-        interaction_id = interactions_repo.insert_interaction(
-            conn,
-            platform_interaction_id=f"demo-{number:05d}",
-            skill_id=skills[skill_name],
-            user_id=users[index],
-            session_id=f"sess-{rng.randrange(16**8):08x}",
-            occurred_at=occurred_at,
-            device_serial=rng.choice(serials) if rng.random() < 0.4 else "",
-            **values,
+        interaction_id = f"demo-{number:05d}"
+        records.append(
+            {
+                "interaction_id": interaction_id,
+                "skill_id": skills[skill_name],
+                "user_id": platform_ids[index],
+                "session_id": f"sess-{rng.randrange(16**8):08x}",
+                "occurred_at": occurred_at,
+                "device_serial": rng.choice(serials) if rng.random() < 0.4 else "",
+                "audio_ref": (
+                    f"s3://voice-audio-vault/{occurred_at:%Y/%m/%d}/{interaction_id}.opus"
+                    if rng.random() < 0.7
+                    else None
+                ),
+                "response": "",
+                "intent": "",
+                "outcome": "success",
+                "order_ref": "",
+                "sensitive_category": None,
+                **values,
+                "slots": [{"name": k, "value": v} for k, v in values.get("slots", {}).items()],
+            }
         )
-        if rng.random() < 0.7:
-            _insert_audio(conn, interaction_id, occurred_at)
+    # through the platform's own ingest path: the same validation and write-time redaction
+    for start in range(0, len(records), ingest_service.MAX_BATCH):
+        ingest_service.ingest_interactions(
+            conn, records[start : start + ingest_service.MAX_BATCH], now=now
+        )
     return developer_ids
 
 
@@ -300,20 +318,6 @@ def _consents(
                     skill_id=skill_id,
                     granted_at=revoked_at + timedelta(days=rng.randrange(3, 15)),
                 )
-
-
-def _insert_audio(conn: Conn, interaction_id: str, occurred_at: datetime) -> None:
-    # audio references live in the vault schema, which the app role cannot read (rule 4)
-    conn.execute(
-        """
-        INSERT INTO vault.audio_recordings (interaction_id, audio_ref)
-        VALUES (%(interaction_id)s, %(audio_ref)s)
-        """,
-        {
-            "interaction_id": interaction_id,
-            "audio_ref": f"s3://voice-audio-vault/{occurred_at:%Y/%m/%d}/{interaction_id}.opus",
-        },
-    )
 
 
 def _person(rng: random.Random, index: int) -> dict[str, str]:

@@ -18,7 +18,12 @@ from gateway.services import skills as skills_service
 from gateway.services.interactions import InteractionFilter
 from gateway.views.protection import developer_route
 from schemas.developers import DeveloperSchema, SkillListSchema, SkillSchema
-from schemas.interactions import InteractionPageSchema, InteractionQuerySchema, InteractionSchema
+from schemas.interactions import (
+    ConversationSchema,
+    InteractionPageSchema,
+    InteractionQuerySchema,
+    InteractionSchema,
+)
 
 bp = Blueprint("developers", __name__, url_prefix="/v1")
 
@@ -28,7 +33,8 @@ _SKILLS = SkillListSchema()
 _QUERY = InteractionQuerySchema()
 _INTERACTION = InteractionSchema()
 _PAGE = InteractionPageSchema()
-_FILTER_ARGS = ("since", "until", "intent", "outcome", "order_ref", "user")
+_CONVERSATION = ConversationSchema()
+_FILTER_ARGS = ("since", "until", "intent", "outcome", "order_ref", "user", "session", "q")
 
 
 def _keyring() -> Keyring:
@@ -123,8 +129,10 @@ def list_interactions(
             intent=args.get("intent"),
             outcome=args.get("outcome"),
             order_ref=args.get("order_ref"),
+            search=args.get("q"),
         ),
         user_pseudonym=args.get("user"),
+        session_pseudonym=args.get("session"),
         after=after,
         limit=args.get("limit"),
         now=now(),
@@ -155,3 +163,20 @@ def show_interaction(
         keyring=_keyring(),
     )
     return _out(_INTERACTION, item)
+
+
+@bp.get("/skills/<uuid:skill_id>/sessions/<string(maxlength=64):session>")
+@developer_route
+def show_conversation(
+    conn: Conn, principal: Principal, developer: Developer, skill_id: Any, session: str
+) -> dict[str, Any]:
+    turns = interactions_service.read_conversation(
+        conn,
+        developer=developer,
+        client_id=principal.client_id or "",
+        skill_id=str(skill_id),
+        session_pseudonym=session,
+        now=now(),
+        keyring=_keyring(),
+    )
+    return _out(_CONVERSATION, {"session": session, "turns": turns})

@@ -1,0 +1,70 @@
+"""The platform's API (scope ingest): push users and interactions in."""
+
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from gateway.exceptions import Forbidden, InvalidInput
+from gateway.models import Conn, Principal
+from gateway.services import ingest as ingest_service
+from gateway.views.protection import protected
+from schemas.ingest import (
+    IngestedInteractionsSchema,
+    IngestedUsersSchema,
+    IngestInteractionsSchema,
+    IngestUsersSchema,
+)
+
+bp = Blueprint("ingest", __name__, url_prefix="/v1/ingest")
+
+_USERS_IN = IngestUsersSchema()
+_USERS_OUT = IngestedUsersSchema()
+_INTERACTIONS_IN = IngestInteractionsSchema()
+_INTERACTIONS_OUT = IngestedInteractionsSchema()
+
+
+def _platform(conn: Conn, principal: Principal) -> tuple[()]:
+    if principal.kind != "platform":  # the scope is only given to the platform's clients
+        raise Forbidden()
+    return ()
+
+
+platform_route = protected("ingest", prepare=_platform)
+
+
+def json_body() -> Any:
+    """The request's JSON body; a clear 422 for anything that is not a JSON object."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput(
+            "Send a JSON object with Content-Type: application/json.",
+            details={"_body": ["Not a JSON object."]},
+        )
+    return body
+
+
+@bp.post("/users")
+@platform_route
+def ingest_users(conn: Conn, principal: Principal) -> dict[str, Any]:
+    batch = _USERS_IN.load(json_body())
+    rows = ingest_service.ingest_users(conn, batch["users"])
+    body: dict[str, Any] = _USERS_OUT.dump({"accepted": len(rows)})
+    return body
+
+
+@bp.post("/interactions")
+@platform_route
+def ingest_interactions(conn: Conn, principal: Principal) -> dict[str, Any]:
+    batch = _INTERACTIONS_IN.load(json_body())
+    results = ingest_service.ingest_interactions(
+        conn, batch["interactions"], now=current_app.config["CLOCK"]()
+    )
+    body: dict[str, Any] = _INTERACTIONS_OUT.dump(
+        {
+            "accepted": len(results),
+            "interactions": [
+                {"interaction_id": r.platform_interaction_id, "id": r.id} for r in results
+            ],
+        }
+    )
+    return body
