@@ -51,7 +51,12 @@ def _settings() -> dict[str, Any]:
 
 
 def _upgrade(settings: dict[str, Any]) -> list[int]:
-    return migrate.upgrade(settings["DATABASE_URL"], app_password=settings["DATABASE_APP_PASSWORD"])
+    try:
+        return migrate.upgrade(
+            settings["DATABASE_URL"], app_password=settings["DATABASE_APP_PASSWORD"]
+        )
+    except migrate.MigrationChanged as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -208,15 +213,18 @@ def upgrade() -> None:
 
 @db.command()
 def status() -> None:
-    """List the migrations, each applied or pending."""
+    """List the migrations, each applied, pending or changed (edited after it was applied)."""
     with database(_settings()) as settings:
         with psycopg.connect(settings["DATABASE_URL"]) as conn:
-            done = migrate.applied_versions(conn)
-    waiting = 0
-    for migration in migrate.discover():
-        state = "applied" if migration.version in done else "pending"
-        waiting += state == "pending"
+            states = migrate.status(conn)
+    for migration, state in states:
         click.echo(f"{migration.version:04d}_{migration.name}  {state}")
+    changed = [m.filename for m, state in states if state == "changed"]
+    waiting = sum(state == "pending" for _, state in states)
+    if changed:
+        raise click.ClickException(
+            f"applied migration file changed since it was applied: {', '.join(changed)}"
+        )
     click.echo(f"{waiting} pending." if waiting else "Up to date.")
 
 
