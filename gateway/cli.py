@@ -14,7 +14,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from gateway import config as config_module
-from gateway import migrate
+from gateway import migrate, secret_key
+from gateway.binding import derive_binding_key
+from gateway.db import use_binding_key
 from gateway.embedded import EMBEDDED_FOLDER
 
 
@@ -50,10 +52,17 @@ def _settings() -> dict[str, Any]:
         raise click.UsageError(f"bad setting: {exc}") from exc
 
 
+def _binding_key(settings: dict[str, Any]) -> bytes:
+    return derive_binding_key(secret_key(settings))
+
+
 def _upgrade(settings: dict[str, Any]) -> list[int]:
+    """Apply pending migrations and install the caller-binding key the app instances prove with."""
     try:
         return migrate.upgrade(
-            settings["DATABASE_URL"], app_password=settings["DATABASE_APP_PASSWORD"]
+            settings["DATABASE_URL"],
+            app_password=settings["DATABASE_APP_PASSWORD"],
+            binding_key=_binding_key(settings),
         )
     except migrate.MigrationChanged as exc:
         raise click.ClickException(str(exc)) from exc
@@ -138,6 +147,7 @@ def demo(
 
         owner_url = settings["DATABASE_URL"]
         with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
+            use_binding_key(conn, _binding_key(settings))  # the loader writes as SYSTEM
             issued = load_demo(conn)
         data = issued.as_json()
         if credentials is not None:

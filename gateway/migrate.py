@@ -165,12 +165,14 @@ def upgrade(
     *,
     directory: Path | None = None,
     app_password: str = "",
+    binding_key: bytes | None = None,
 ) -> list[int]:
     """Apply every pending migration as the owner role; return the versions applied.
 
     Each file runs in its own transaction together with its bookkeeping row (and checksum), so
     a failing file leaves no trace. Concurrent upgrades serialise on an advisory lock. Raises
     `MigrationChanged`, applying nothing, when an applied migration's file was edited since.
+    With `binding_key`, installs it afterwards (see `install_binding_key`).
     """
     migrations = discover(directory)
     applied: list[int] = []
@@ -206,7 +208,42 @@ def upgrade(
                     (migration.version, migration.name, migration.checksum()),
                 )
                 applied.append(migration.version)
+        if binding_key is not None:
+            _install_binding_key(conn, binding_key)
     return applied
+
+
+def install_binding_key(conninfo: str, key: bytes) -> None:
+    """Install the key the database verifies caller proofs with (as the owner role).
+
+    Every instance of the app proves its callers with a key derived from GATEWAY_SECRET_KEY
+    (gateway.binding); the database must hold the same one, or privileged writes are refused
+    and /readyz reports not ready.
+    """
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        _install_binding_key(conn, key)
+
+
+def _install_binding_key(conn: psycopg.Connection[Any], key: bytes) -> None:
+    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+        row = cur.execute(
+            "SELECT binding_key FROM gateway_private.binding_keys FOR UPDATE"
+        ).fetchone()
+        if row is not None and bytes(row[0]) == key:
+            return
+        if row is not None:
+            # another GATEWAY_SECRET_KEY: instances still on the old one stop being ready
+            logger.warning(
+                "replacing the database's caller-binding key (GATEWAY_SECRET_KEY changed)"
+            )
+        cur.execute(
+            """
+            INSERT INTO gateway_private.binding_keys (singleton, binding_key) VALUES (true, %s)
+            ON CONFLICT (singleton)
+            DO UPDATE SET binding_key = EXCLUDED.binding_key, installed_at = now()
+            """,
+            (key,),
+        )
 
 
 def head_version(directory: Path | None = None) -> int:

@@ -22,6 +22,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from gateway import migrate
+from gateway.binding import derive_binding_key
 from gateway.cli import main
 from gateway.redaction import policy_names, redact
 
@@ -124,6 +125,17 @@ def test_db_upgrade_applies_once_then_is_a_no_op(fresh_database: str) -> None:
     assert "Up to date." in status.stdout and "pending" not in status.stdout
     with psycopg.connect(fresh_database) as conn:
         assert migrate.applied_versions(conn) == {m.version for m in migrate.discover()}
+
+
+def test_db_upgrade_installs_the_key_the_app_derives_from_its_secret(fresh_database: str) -> None:
+    env = _env(GATEWAY_DATABASE_URL=fresh_database, GATEWAY_SECRET_KEY="shared-secret")
+
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(fresh_database) as conn:
+        row = conn.execute("SELECT binding_key FROM gateway_private.binding_keys").fetchone()
+    assert row is not None and bytes(row[0]) == derive_binding_key("shared-secret")
 
 
 def test_an_edited_applied_migration_stops_upgrade_and_shows_in_status(

@@ -192,3 +192,19 @@ def test_a_database_migrated_before_checksums_gets_them_recorded(empty_database,
     (tmp_path / "0001_old.sql").write_text("CREATE TABLE old_table (id bigint);")
     with pytest.raises(migrate.MigrationChanged, match="0001_old.sql"):
         migrate.upgrade(empty_database, directory=tmp_path)
+
+
+def test_upgrade_installs_the_binding_key_and_replaces_a_different_one(empty_database):
+    migrate.upgrade(empty_database, binding_key=b"k" * 32)
+    migrate.install_binding_key(empty_database, b"k" * 32)
+    with psycopg.connect(empty_database) as conn:
+        first = conn.execute("SELECT binding_key, installed_at FROM gateway_private.binding_keys")
+        (key, installed_at) = first.fetchone()
+    assert bytes(key) == b"k" * 32
+
+    migrate.upgrade(empty_database, binding_key=b"n" * 32)
+    with psycopg.connect(empty_database) as conn:
+        rows = conn.execute("SELECT binding_key, installed_at FROM gateway_private.binding_keys")
+        (key, replaced_at) = rows.fetchone()
+        assert rows.fetchone() is None
+    assert bytes(key) == b"n" * 32 and replaced_at >= installed_at
