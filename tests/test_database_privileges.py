@@ -254,7 +254,9 @@ def test_a_forged_caller_cannot_grant_consent(intruder, tenants):
         refused(intruder, psycopg.errors.InsufficientPrivilege, POLICY, insert, (b.user, a.skill))
 
 
-def test_a_forged_platform_cannot_unmark_a_child(intruder, tenants, committed_make, owner_conn):
+def test_a_forged_platform_cannot_unmark_a_child_or_invent_a_user(
+    intruder, tenants, committed_make, owner_conn
+):
     child = committed_make.user(is_child=True)
     platform_user_id = owner_conn.execute(
         "SELECT platform_user_id FROM users WHERE id = %s", (child,)
@@ -274,6 +276,13 @@ def test_a_forged_platform_cannot_unmark_a_child(intruder, tenants, committed_ma
         POLICY,
         "UPDATE users SET is_child = false WHERE id = %s",
         (child,),
+    )
+    # nor invent a user (an adult profile) to hang consents and interactions on
+    refused(
+        intruder,
+        psycopg.errors.InsufficientPrivilege,
+        POLICY,
+        "INSERT INTO users (platform_user_id) VALUES ('forged-adult')",
     )
     assert count(owner_conn, "SELECT count(*) AS n FROM users WHERE is_child") == 1
 
