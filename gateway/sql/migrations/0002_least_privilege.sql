@@ -59,6 +59,12 @@ CREATE FUNCTION gateway_binding_ok() RETURNS boolean
     END
     $$;
 
+-- Every other function here runs as its caller and names only built-ins and schema-qualified
+-- public functions; the app role may create objects in no schema (and pg_temp's functions and
+-- operators are never found unqualified), so no search_path it sets can redirect them. They
+-- carry no SET search_path, which would cost a settings save and restore on every call, i.e.
+-- on every row a trigger sees, and would keep the SQL ones below from being inlined.
+
 -- The caller, or NULL when the proof does not verify. Write policies call these as
 -- `(SELECT gateway_verified_x())`: evaluated once per statement, and a statement that changes
 -- the settings half-way through keeps the caller it started with.
@@ -87,12 +93,6 @@ REVOKE ALL ON FUNCTION gateway_binding_ok(), gateway_verified_role(),
 GRANT EXECUTE ON FUNCTION gateway_binding_ok(), gateway_verified_role(),
     gateway_verified_developer_id(), gateway_verified_user_id(), gateway_verified_client_id()
     TO gateway_app;
-
--- The functions below run as their caller and name only built-ins and schema-qualified
--- public functions; the app role may create objects in no schema (and pg_temp's functions and
--- operators are never found unqualified), so no search_path it sets can redirect them. They
--- carry no SET search_path: that costs a settings save and restore on every call, i.e. on
--- every row a trigger sees.
 
 -- --- privileged writes need a verified caller -------------------------------------------------
 -- Restrictive policies: AND-ed with 0001's permissive ones, which still decide visibility.
