@@ -24,7 +24,7 @@ from gateway.repositories import oauth_tokens as tokens_repo
 from gateway.repositories import pseudonyms as pseudonyms_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
-from gateway.services import clients as clients_service
+from gateway.services import oauth_clients as oauth_clients_service
 
 MADE_UP_PROOF = "0123456789abcdef" * 4
 NO_PRIVILEGE = "permission denied"
@@ -434,7 +434,7 @@ def test_a_bound_caller_does_what_the_code_does(intruder, tenants, owner_conn):
         )
         developers_repo.update_suspension(intruder, developer, suspended=True)
         developers_repo.update_suspension(intruder, developer, suspended=False)
-        issued = clients_service.register_client(intruder, kind="developer", developer_id=developer)
+        issued = oauth_clients_service.register_client(intruder, kind="developer", developer_id=developer)
     with bound(intruder, platform):
         user = users_repo.upsert_user(intruder, platform_user_id="bound-user-2")
         users_repo.upsert_user(intruder, platform_user_id="bound-user-2", is_child=True)
