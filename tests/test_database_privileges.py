@@ -434,7 +434,9 @@ def test_a_bound_caller_does_what_the_code_does(intruder, tenants, owner_conn):
         )
         developers_repo.update_suspension(intruder, developer, suspended=True)
         developers_repo.update_suspension(intruder, developer, suspended=False)
-        issued = oauth_clients_service.register_client(intruder, kind="developer", developer_id=developer)
+        issued = oauth_clients_service.register_client(
+            intruder, kind="developer", developer_id=developer
+        )
     with bound(intruder, platform):
         user = users_repo.upsert_user(intruder, platform_user_id="bound-user-2")
         users_repo.upsert_user(intruder, platform_user_id="bound-user-2", is_child=True)
