@@ -42,7 +42,10 @@ from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from read_path import seed, server_url  # noqa: E402
+from read_path import BINDING_KEY, SECRET_KEY, seed, server_url  # noqa: E402
+
+from gateway.db import bind_principal, use_binding_key  # noqa: E402
+from gateway.models import SYSTEM  # noqa: E402
 
 DATABASE = "gateway_bench_load"
 HOST = "127.0.0.1"
@@ -60,6 +63,8 @@ def grant_bench_tier(owner_url: str, developer_id: int) -> None:
     # the standard tier's view of the data, with a limit no run of this script can reach, so
     # the figures measure the server and not the 429 path
     with psycopg.connect(owner_url, autocommit=True) as conn, conn.transaction():
+        use_binding_key(conn, BINDING_KEY)
+        bind_principal(conn, SYSTEM)  # tier grants need a proven admin or system caller
         conn.execute(
             "INSERT INTO tiers (name, transcripts_readable, fields, retention_days, "
             "redaction_policy, page_size, rate_limit, k_threshold, description) "
@@ -79,7 +84,7 @@ def start_server(owner_url: str, port: int, workers: int, folder: Path) -> subpr
         **os.environ,
         "GATEWAY_DATABASE_URL": owner_url,
         "GATEWAY_DATA_DIR": str(folder),
-        "GATEWAY_SECRET_KEY": "bench",
+        "GATEWAY_SECRET_KEY": SECRET_KEY,
         "GATEWAY_PSEUDONYM_KEYS": "k1:" + "ab" * 32,
         "GATEWAY_RATELIMIT_STORAGE_URI": "memory://",
     }
@@ -202,7 +207,7 @@ def main() -> None:
     try:
         from gateway import migrate
 
-        migrate.upgrade(owner_url)
+        migrate.upgrade(owner_url, binding_key=BINDING_KEY)
         started = time.perf_counter()
         world = seed(owner_url, args.interactions)
         grant_bench_tier(owner_url, world["developer"])

@@ -26,13 +26,17 @@ from psycopg.conninfo import make_conninfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gateway import create_app, migrate  # noqa: E402
-from gateway.db import PooledDatabase, bind_principal  # noqa: E402
+from gateway.binding import derive_binding_key  # noqa: E402
+from gateway.db import PooledDatabase, bind_principal, use_binding_key  # noqa: E402
 from gateway.models import SYSTEM, Principal  # noqa: E402
 from gateway.repositories import interactions as interactions_repo  # noqa: E402
 from gateway.repositories.interactions import InteractionFilter  # noqa: E402
 from gateway.services import oauth_clients as oauth_clients_service  # noqa: E402
 
 DATABASE = "gateway_bench"
+SECRET_KEY = "bench"
+# installed with the schema, as `skillgw db upgrade` does: the seed's writes are proven SYSTEM's
+BINDING_KEY = derive_binding_key(SECRET_KEY)
 UTTERANCES = [
     "order two large pepperoni pizzas to {n} elm street and call me at five five five {d}",
     "my email is jane.doe{d}@example.com send the receipt there",
@@ -60,6 +64,7 @@ def seed(owner_url: str, n_interactions: int) -> dict:
     rng = random.Random(7)
     now = datetime.now(UTC)
     with psycopg.connect(owner_url, autocommit=True) as conn, conn.transaction():
+        use_binding_key(conn, BINDING_KEY)
         bind_principal(conn, SYSTEM)
         developer = conn.execute(
             "INSERT INTO developers (name) VALUES ('Bench Pizza') RETURNING id"
@@ -137,19 +142,19 @@ def main() -> None:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
     owner_url = make_conninfo(base, dbname=DATABASE)
     try:
-        migrate.upgrade(owner_url)
+        migrate.upgrade(owner_url, binding_key=BINDING_KEY)
         started = time.perf_counter()
         world = seed(owner_url, args.interactions)
         print(f"seeded {args.interactions} interactions in {time.perf_counter() - started:.1f} s")
         app_url = make_conninfo(owner_url, user=migrate.APP_ROLE)
-        db = PooledDatabase(app_url, min_size=2, max_size=2)
+        db = PooledDatabase(app_url, min_size=2, max_size=2, binding_key=BINDING_KEY)
         db.open(wait=True)
         app = create_app(
             {
                 "DATABASE": db,
                 "DATABASE_URL": owner_url,
                 "RATELIMIT_ENABLED": False,
-                "SECRET_KEY": "bench",
+                "SECRET_KEY": SECRET_KEY,
                 "PSEUDONYM_KEYS": "k1:" + "ab" * 32,
                 "DATA_DIR": tempfile.mkdtemp(),
             }

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import config as config_module
 from gateway import limits, oauth
+from gateway.binding import derive_binding_key
 from gateway.db import PooledDatabase
 from gateway.migrate import APP_ROLE
 from gateway.models import Keyring
@@ -42,6 +43,17 @@ def _local_secret(settings: Mapping[str, Any], name: str, make: Any) -> str:
     return path.read_text().strip()
 
 
+def secret_key(settings: Mapping[str, Any]) -> str:
+    """SECRET_KEY, else the one generated once in DATA_DIR.
+
+    The caller-binding key derives from it (gateway.binding): the app and `skillgw db upgrade`,
+    which installs that key in the database, must resolve the same secret.
+    """
+    if settings["SECRET_KEY"]:
+        return str(settings["SECRET_KEY"])
+    return _local_secret(settings, "secret-key", lambda: secrets.token_hex(32))
+
+
 def _keyring(settings: Mapping[str, Any]) -> Keyring:
     raw = settings["PSEUDONYM_KEYS"] or _local_secret(
         settings, "pseudonym-keys", lambda: f"k1:{secrets.token_hex(32)}"
@@ -70,10 +82,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(settings)
     app.config.setdefault("CLOCK", oauth.default_clock)
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _local_secret(
-            settings, "secret-key", lambda: secrets.token_hex(32)
-        )
+    app.config["SECRET_KEY"] = secret_key(settings)
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["RATELIMIT_STRATEGY"] = "moving-window"
     # a broken limiter store falls back to per-process limits, never to a 500 or to no limit
@@ -98,6 +107,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             max_size=settings["POOL_MAX_SIZE"],
             timeout=settings["POOL_TIMEOUT"],
             statement_timeout_ms=settings["STATEMENT_TIMEOUT_MS"],
+            # proves the request's caller to the database for privileged writes
+            binding_key=derive_binding_key(app.config["SECRET_KEY"]),
         )
         db.open()
     app.extensions["gateway.db"] = db

@@ -14,7 +14,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from gateway import config as config_module
-from gateway import migrate
+from gateway import migrate, secret_key
+from gateway.binding import derive_binding_key
+from gateway.db import use_binding_key
 from gateway.embedded import EMBEDDED_FOLDER
 
 
@@ -50,8 +52,20 @@ def _settings() -> dict[str, Any]:
         raise click.UsageError(f"bad setting: {exc}") from exc
 
 
+def _binding_key(settings: dict[str, Any]) -> bytes:
+    return derive_binding_key(secret_key(settings))
+
+
 def _upgrade(settings: dict[str, Any]) -> list[int]:
-    return migrate.upgrade(settings["DATABASE_URL"], app_password=settings["DATABASE_APP_PASSWORD"])
+    """Apply pending migrations and install the caller-binding key the app instances prove with."""
+    try:
+        return migrate.upgrade(
+            settings["DATABASE_URL"],
+            app_password=settings["DATABASE_APP_PASSWORD"],
+            binding_key=_binding_key(settings),
+        )
+    except migrate.MigrationChanged as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,6 +147,7 @@ def demo(
 
         owner_url = settings["DATABASE_URL"]
         with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
+            use_binding_key(conn, _binding_key(settings))  # the loader writes as SYSTEM
             issued = load_demo(conn)
         data = issued.as_json()
         if credentials is not None:
@@ -208,15 +223,18 @@ def upgrade() -> None:
 
 @db.command()
 def status() -> None:
-    """List the migrations, each applied or pending."""
+    """List the migrations, each applied, pending or changed (edited after it was applied)."""
     with database(_settings()) as settings:
         with psycopg.connect(settings["DATABASE_URL"]) as conn:
-            done = migrate.applied_versions(conn)
-    waiting = 0
-    for migration in migrate.discover():
-        state = "applied" if migration.version in done else "pending"
-        waiting += state == "pending"
+            states = migrate.status(conn)
+    for migration, state in states:
         click.echo(f"{migration.version:04d}_{migration.name}  {state}")
+    changed = [m.filename for m, state in states if state == "changed"]
+    waiting = sum(state == "pending" for _, state in states)
+    if changed:
+        raise click.ClickException(
+            f"applied migration file changed since it was applied: {', '.join(changed)}"
+        )
     click.echo(f"{waiting} pending." if waiting else "Up to date.")
 
 

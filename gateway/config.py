@@ -25,7 +25,8 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "SECRET_KEY": (
         "",
         str,
-        "Signs cursors. Empty: generated once and kept in DATA_DIR (set it when scaling out).",
+        "Signs cursors and proves callers to the database; the same for every instance and "
+        "`skillgw db upgrade`. Empty: generated once and kept in DATA_DIR.",
     ),
     "PSEUDONYM_KEYS": (
         "",

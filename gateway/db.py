@@ -2,14 +2,16 @@
 
 import logging
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from gateway.binding import caller_proof
 from gateway.exceptions import Unavailable
 from gateway.models import ANONYMOUS, Conn, Principal
 
@@ -19,25 +21,47 @@ _BIND_PRINCIPAL = """
 SELECT set_config('gateway.role', %(kind)s, true),
        set_config('gateway.developer_id', %(developer_id)s, true),
        set_config('gateway.user_id', %(user_id)s, true),
-       set_config('gateway.client_id', %(client_id)s, true)
+       set_config('gateway.client_id', %(client_id)s, true),
+       set_config('gateway.caller_proof', %(proof)s, true)
 """
+
+# The binding key each connection proves its callers with. Kept beside the connection rather
+# than passed to every bind_principal call, so the routes bind a caller the same way whether
+# their connection comes from the pool, a test's shared connection or a CLI owner connection.
+_binding_keys: "weakref.WeakKeyDictionary[psycopg.Connection[Any], bytes]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def use_binding_key(conn: psycopg.Connection[Any], key: bytes) -> None:
+    """Make bind_principal prove callers on `conn` with `key` (see gateway.binding)."""
+    _binding_keys[conn] = key
 
 
 def bind_principal(conn: Conn, principal: Principal) -> None:
     """Make `principal` the caller for row-level security, for this transaction only.
 
     Every setting is written each time ('' when absent) so nothing from an earlier
-    transaction-local binding on the same connection can survive into this one.
+    transaction-local binding on the same connection can survive into this one. With a binding
+    key on the connection (`use_binding_key`), `gateway.caller_proof` proves the caller to the
+    database, which privileged writes require; without one, reads work and such writes are
+    refused.
     """
-    conn.execute(
-        _BIND_PRINCIPAL,
-        {
-            "kind": principal.kind,
-            "developer_id": "" if principal.developer_id is None else str(principal.developer_id),
-            "user_id": principal.user_id or "",
-            "client_id": principal.client_id or "",
-        },
-    )
+    settings = {
+        "kind": principal.kind,
+        "developer_id": "" if principal.developer_id is None else str(principal.developer_id),
+        "user_id": principal.user_id or "",
+        "client_id": principal.client_id or "",
+    }
+    key = _binding_keys.get(conn)
+    proof = "" if key is None else caller_proof(key, list(settings.values()))
+    conn.execute(_BIND_PRINCIPAL, {**settings, "proof": proof})
+
+
+def binding_verified(conn: Conn) -> bool:
+    """Whether the database accepts the current transaction's caller proof (its key is ours)."""
+    row = conn.execute("SELECT gateway_binding_ok() AS ok").fetchone()
+    return bool(row and row["ok"])
 
 
 class Database(Protocol):
@@ -59,6 +83,7 @@ class PooledDatabase:
         max_size: int = 10,
         timeout: float = 2.0,
         statement_timeout_ms: int = 2000,
+        binding_key: bytes | None = None,
     ) -> None:
         options = (
             f"-c statement_timeout={int(statement_timeout_ms)} "
@@ -70,6 +95,7 @@ class PooledDatabase:
             "-c plan_cache_mode=force_custom_plan"
         )
         self.timeout = timeout
+        self.binding_key = binding_key
         # no check= here: _borrow tests each connection itself (see there for why)
         self.pool = ConnectionPool(
             conninfo,
@@ -77,9 +103,14 @@ class PooledDatabase:
             max_size=max_size,
             timeout=timeout,
             kwargs={"autocommit": True, "row_factory": dict_row, "options": options},
+            configure=self._configure,
             open=False,
             name="gateway",
         )
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        if self.binding_key is not None:
+            use_binding_key(conn, self.binding_key)
 
     def open(self, wait: bool = False) -> None:
         self.pool.open(wait=wait)

@@ -134,7 +134,9 @@ class DemoCredentials:
 def load_demo(conn: Conn, *, seed: int = SEED, now: datetime | None = None) -> DemoCredentials:
     """Load the demo data set once, then issue new secrets for its clients; return them.
 
-    `conn` is an owner connection (dict rows, autocommit). A data set already loaded (found by
+    `conn` is an owner connection (dict rows, autocommit) carrying the binding key
+    (gateway.db.use_binding_key): the loader writes as the proven SYSTEM caller, the only one
+    the database lets record consents in the past. A data set already loaded (found by
     its first developer's name) is reused, not duplicated; its earlier demo clients are revoked
     because their secrets, stored only hashed, cannot be shown again.
     """

@@ -1,4 +1,4 @@
-"""The one error envelope every failure answers with (DESIGN §2 rule 9, §4)."""
+"""The one error envelope every failure answers with (docs/rules.md rule 9)."""
 
 from marshmallow import Schema, fields
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from factories import Factory
+from factories import BINDING_KEY, SECRET_KEY, Factory
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from tokens import bearer_headers
 
 from gateway import create_app, migrate
-from gateway.db import PooledDatabase, SharedConnection
+from gateway.db import PooledDatabase, SharedConnection, use_binding_key
 
 PSEUDONYM_KEYS = "k1:" + "ab" * 32
 
@@ -53,7 +53,8 @@ def owner_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Itera
         )
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = make_conninfo(server_url, dbname=name)
-    migrate.upgrade(url)
+    # the key the test apps derive from SECRET_KEY, as `skillgw db upgrade` installs it
+    migrate.upgrade(url, binding_key=BINDING_KEY)
     yield url
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(
@@ -78,6 +79,7 @@ def clock() -> Clock:
 def conn(owner_url: str) -> Iterator[psycopg.Connection]:
     """One connection, one outer transaction rolled back after the test, running as the app role."""
     with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as connection:
+        use_binding_key(connection, BINDING_KEY)  # as the app's pool does
         with connection.transaction(force_rollback=True):
             connection.execute("SET LOCAL ROLE gateway_app")  # row-level security applies
             yield connection
@@ -86,7 +88,7 @@ def conn(owner_url: str) -> Iterator[psycopg.Connection]:
 def _settings(tmp_path: Path, clock: Clock, **extra: object) -> dict[str, object]:
     return {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": SECRET_KEY,
         "PSEUDONYM_KEYS": PSEUDONYM_KEYS,
         "RATELIMIT_STORAGE_URI": "memory://",
         "DATA_DIR": str(tmp_path),
@@ -143,8 +145,13 @@ _TENANT_TABLES = (
 @pytest.fixture
 def owner_conn(owner_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as connection:
+        use_binding_key(connection, BINDING_KEY)
         yield connection
-        connection.execute(f"TRUNCATE {_TENANT_TABLES} RESTART IDENTITY CASCADE")
+        with connection.transaction():
+            # the history tables refuse TRUNCATE even to the owner (migration 0002); the test
+            # server's superuser turns ordinary triggers off for this one reset
+            connection.execute("SET LOCAL session_replication_role = replica")
+            connection.execute(f"TRUNCATE {_TENANT_TABLES} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture
@@ -158,7 +165,7 @@ def pooled_app(app_url, tmp_path, clock):  # type: ignore[no-untyped-def]
     pools: list[PooledDatabase] = []
 
     def build(**extra: object):  # type: ignore[no-untyped-def]
-        db = PooledDatabase(app_url, min_size=1, max_size=4, timeout=2.0)
+        db = PooledDatabase(app_url, min_size=1, max_size=4, timeout=2.0, binding_key=BINDING_KEY)
         db.open(wait=True)
         pools.append(db)
         return create_app(_settings(tmp_path, clock, DATABASE=db, **extra))

@@ -7,16 +7,23 @@ from typing import Any
 
 import psycopg
 
-from gateway.db import bind_principal
+from gateway.binding import derive_binding_key
+from gateway.db import bind_principal, use_binding_key
 from gateway.models import SYSTEM
+from gateway.repositories import access_log as access_log_repo
 from gateway.repositories import consents as consents_repo
 from gateway.repositories import developers as developers_repo
 from gateway.repositories import interaction_texts as texts_repo
 from gateway.repositories import interactions as interactions_repo
+from gateway.repositories import pseudonyms as pseudonyms_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
 from gateway.services import oauth_clients as oauth_clients_service
 from gateway.services import redaction as redaction_service
+
+# The test apps' SECRET_KEY, and the caller-binding key the test database holds for it.
+SECRET_KEY = "test-secret"
+BINDING_KEY = derive_binding_key(SECRET_KEY)
 
 _sequence = count(1)
 
@@ -24,6 +31,7 @@ _sequence = count(1)
 class Factory:
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
+        use_binding_key(conn, BINDING_KEY)  # SYSTEM's writes carry a proof the database checks
 
     def _run(self, fn: Any, **kwargs: Any) -> Any:
         # outside a transaction (committed mode) open one, so the binding is transaction-local
@@ -148,3 +156,23 @@ class Factory:
 
         self._run(store)
         return str(row["id"])
+
+    def pseudonym(self, developer_id: int, pseudonym: str, user_id: str) -> None:
+        self._run(
+            pseudonyms_repo.insert_pseudonyms,
+            developer_id=developer_id,
+            pairs=[(pseudonym, user_id)],
+        )
+
+    def read_logged(
+        self, developer_id: int, client_id: str, skill_id: str, interaction_id: str, user_id: str
+    ) -> None:
+        """An access-log row, as the developer's read would write it."""
+        self._run(
+            access_log_repo.insert_reads,
+            developer_id=developer_id,
+            client_id=client_id,
+            skill_id=skill_id,
+            endpoint="interaction",
+            reads=[(interaction_id, user_id)],
+        )

@@ -132,16 +132,56 @@ def source_files() -> list[Path]:
     return python_files(GATEWAY) + python_files(ROOT / "schemas")
 
 
+
+def _balanced(depth: int) -> str:
+    """A regex for one character or a parenthesised group nested up to `depth` deep."""
+    pattern = r"[^()]"
+    for _ in range(depth):
+        pattern = rf"(?:[^()]|\((?:{pattern})*\))"
+    return pattern
+
+
+# set_config( … , false), whose arguments may hold parentheses: %(developer_id)s, or
+# nullif(coalesce(%(x)s, ''), '')
+_SESSION_SET_CONFIG = re.compile(
+    rf"set_config\s*\((?:{_balanced(4)})*,\s*false\s*\)", re.IGNORECASE
+)
+
+
 def test_no_session_level_set_config():
-    pattern = re.compile(r"set_config\s*\([^)]*,\s*false\s*\)", re.IGNORECASE | re.DOTALL)
     sql_files = sorted((GATEWAY / "sql").rglob("*.sql"))
     hits = [
         str(path.relative_to(ROOT))
         for path in source_files() + sql_files
-        if pattern.search(path.read_text(encoding="utf-8"))
+        if _SESSION_SET_CONFIG.search(path.read_text(encoding="utf-8"))
     ]
 
     assert hits == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "SELECT set_config('gateway.role', %s, false)",
+        "SELECT set_config('gateway.developer_id', %(developer_id)s, false)",
+        "set_config(\n    'gateway.user_id',\n    %(user_id)s,\n    FALSE\n)",
+        "SELECT set_config('gateway.x', nullif(coalesce(%(x)s, ''), ''), false)",
+    ],
+)
+def test_the_set_config_lint_catches_session_level_settings(source):
+    assert _SESSION_SET_CONFIG.search(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "SELECT set_config('gateway.developer_id', %(developer_id)s, true)",
+        "set_config('gateway.a', %(a)s, true),\n       set_config('gateway.b', %(b)s, true)",
+        "SELECT set_config('gateway.x', %(false_flag)s, true)",
+    ],
+)
+def test_the_set_config_lint_allows_transaction_local_settings(source):
+    assert not _SESSION_SET_CONFIG.search(source)
 
 
 def test_no_session_level_set_of_gateway_settings():

@@ -22,6 +22,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from gateway import migrate
+from gateway.binding import derive_binding_key
 from gateway.cli import main
 from gateway.redaction import policy_names, redact
 
@@ -124,6 +125,39 @@ def test_db_upgrade_applies_once_then_is_a_no_op(fresh_database: str) -> None:
     assert "Up to date." in status.stdout and "pending" not in status.stdout
     with psycopg.connect(fresh_database) as conn:
         assert migrate.applied_versions(conn) == {m.version for m in migrate.discover()}
+
+
+def test_db_upgrade_installs_the_key_the_app_derives_from_its_secret(fresh_database: str) -> None:
+    env = _env(GATEWAY_DATABASE_URL=fresh_database, GATEWAY_SECRET_KEY="shared-secret")
+
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(fresh_database) as conn:
+        row = conn.execute("SELECT binding_key FROM gateway_private.binding_keys").fetchone()
+    assert row is not None and bytes(row[0]) == derive_binding_key("shared-secret")
+
+
+def test_an_edited_applied_migration_stops_upgrade_and_shows_in_status(
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for migration in migrate.discover():
+        (tmp_path / migration.filename).write_bytes(migration.path.read_bytes())
+    monkeypatch.setattr(migrate, "migrations_dir", lambda: tmp_path)
+    env = _env(GATEWAY_DATABASE_URL=fresh_database)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    edited = migrate.discover()[0]
+    edited.path.write_text(edited.read().replace("CREATE TABLE", "create table", 1))
+
+    upgrade = runner.invoke(main, ["db", "upgrade"], env=env)
+    status = runner.invoke(main, ["db", "status"], env=env)
+
+    assert upgrade.exit_code == 1
+    assert edited.filename in upgrade.stderr and "Traceback" not in upgrade.output
+    assert status.exit_code == 1
+    assert f"{edited.version:04d}_{edited.name}  changed" in status.stdout
+    assert edited.filename in status.stderr
 
 
 # --- skillgw demo, as a real process

@@ -5,7 +5,10 @@ from pathlib import Path
 import psycopg
 
 from gateway import create_app, migrate
+from gateway.binding import derive_binding_key
 from gateway.embedded import start_embedded
+
+SECRET_KEY = "test-secret"
 
 
 def _ready(database_url: str, data_dir: Path) -> int:
@@ -14,7 +17,7 @@ def _ready(database_url: str, data_dir: Path) -> int:
             "DATABASE_URL": database_url,
             "APP_DATABASE_URL": "",
             "DATA_DIR": str(data_dir),
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "PSEUDONYM_KEYS": "",
             "RATELIMIT_STORAGE_URI": "memory://",
         }
@@ -33,7 +36,10 @@ def test_embedded_default_boots_migrates_serves_and_is_reused(tmp_path: Path) ->
     embedded = start_embedded(folder)
     try:
         assert embedded.database_url != embedded.server_url
-        assert migrate.upgrade(embedded.database_url) == [m.version for m in migrate.discover()]
+        # as `skillgw db upgrade` does: the app's caller-binding key goes in with the schema
+        assert migrate.upgrade(
+            embedded.database_url, binding_key=derive_binding_key(SECRET_KEY)
+        ) == [m.version for m in migrate.discover()]
         assert _ready(embedded.database_url, tmp_path) == migrate.head_version()
         with psycopg.connect(embedded.database_url, autocommit=True) as conn:
             conn.execute("CREATE TABLE kept_across_restarts (x int)")

@@ -95,6 +95,8 @@ def _point_at_real_rows(case, world) -> None:
     """Half of the ingest batches name a real skill and user and a past time, so that valid
     batches get through (random ids would all be refused as unknown)."""
     body = case.body
+    if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
+        return  # a request meant to be invalid stays invalid
     if case.operation.path != "/v1/ingest/interactions" or not isinstance(body, dict):
         return
     records = body.get("interactions")

@@ -1,5 +1,8 @@
 """The migrator and the database posture it builds: roles, row-level security, the audio vault."""
 
+import hashlib
+import uuid
+
 import psycopg
 import pytest
 from psycopg import sql
@@ -25,7 +28,8 @@ TENANT_TABLES = {
 
 @pytest.fixture
 def empty_database(owner_url):
-    name = "gateway_test_migrations"
+    # unique: other test runs on the same server use this fixture at the same time
+    name = f"gateway_test_migrations_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(owner_url, autocommit=True) as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -146,3 +150,83 @@ def test_the_app_role_cannot_read_device_serials(conn):
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         with conn.transaction():
             conn.execute("SELECT device_serial FROM interactions")
+
+
+# --- checksums: an applied migration is history
+
+
+def _copy_migrations(folder):
+    for migration in migrate.discover():
+        (folder / migration.filename).write_bytes(migration.path.read_bytes())
+    return migrate.discover(folder)
+
+
+def test_each_applied_migration_is_recorded_with_its_checksum(empty_database, tmp_path):
+    migrations = _copy_migrations(tmp_path)
+    migrate.upgrade(empty_database, directory=tmp_path)
+    with psycopg.connect(empty_database) as conn:
+        rows = conn.execute("SELECT version, checksum FROM schema_migrations").fetchall()
+        states = migrate.status(conn, tmp_path)
+    assert dict(rows) == {
+        m.version: hashlib.sha256(m.path.read_bytes()).hexdigest() for m in migrations
+    }
+    assert [state for _, state in states] == ["applied"] * len(migrations)
+
+
+def test_an_edited_applied_migration_is_refused_by_name(empty_database, tmp_path):
+    migrations = _copy_migrations(tmp_path)
+    migrate.upgrade(empty_database, directory=tmp_path)
+    edited = migrations[0]
+    edited.path.write_text(edited.read() + "\n-- a harmless-looking edit\n")
+    (tmp_path / "9999_next.sql").write_text("CREATE TABLE after_the_edit (id int);")
+
+    with pytest.raises(migrate.MigrationChanged, match=edited.filename):
+        migrate.upgrade(empty_database, directory=tmp_path)
+
+    with psycopg.connect(empty_database) as conn:
+        # nothing pending was applied past the refusal
+        assert conn.execute("SELECT to_regclass('after_the_edit')").fetchone()[0] is None
+        states = dict((m.filename, state) for m, state in migrate.status(conn, tmp_path))
+    assert states[edited.filename] == "changed"
+    assert states["9999_next.sql"] == "pending"
+
+
+def test_a_database_migrated_before_checksums_gets_them_recorded(empty_database, tmp_path):
+    (tmp_path / "0001_old.sql").write_text("CREATE TABLE old_table (id int);")
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        # the bookkeeping table as the migrator used to create it, without a checksum column
+        conn.execute(
+            """
+            CREATE TABLE schema_migrations (
+                version integer PRIMARY KEY, name text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now())
+            """
+        )
+        conn.execute("CREATE TABLE old_table (id int)")
+        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (1, 'old')")
+        assert migrate.status(conn, tmp_path)[0][1] == "applied"
+
+    assert migrate.upgrade(empty_database, directory=tmp_path) == []
+
+    with psycopg.connect(empty_database) as conn:
+        recorded = conn.execute("SELECT checksum FROM schema_migrations").fetchone()[0]
+    assert recorded == migrate.discover(tmp_path)[0].checksum()
+    (tmp_path / "0001_old.sql").write_text("CREATE TABLE old_table (id bigint);")
+    with pytest.raises(migrate.MigrationChanged, match="0001_old.sql"):
+        migrate.upgrade(empty_database, directory=tmp_path)
+
+
+def test_upgrade_installs_the_binding_key_and_replaces_a_different_one(empty_database):
+    migrate.upgrade(empty_database, binding_key=b"k" * 32)
+    migrate.install_binding_key(empty_database, b"k" * 32)
+    with psycopg.connect(empty_database) as conn:
+        first = conn.execute("SELECT binding_key, installed_at FROM gateway_private.binding_keys")
+        (key, installed_at) = first.fetchone()
+    assert bytes(key) == b"k" * 32
+
+    migrate.upgrade(empty_database, binding_key=b"n" * 32)
+    with psycopg.connect(empty_database) as conn:
+        rows = conn.execute("SELECT binding_key, installed_at FROM gateway_private.binding_keys")
+        (key, replaced_at) = rows.fetchone()
+        assert rows.fetchone() is None
+    assert bytes(key) == b"n" * 32 and replaced_at >= installed_at

@@ -227,7 +227,11 @@ def insert_interactions(conn: Conn, records: list[dict[str, Any]]) -> None:
     """Insert interactions whose ids the caller chose; their months' partitions must exist."""
     if not records:
         return
-    columns = {name: [r.get(name) for r in records] for name in _INSERT_FIELDS}
+    # text columns absent from a record are empty, as the table's defaults would make them
+    columns = {
+        name: [r.get(name, None if name == "sensitive_category" else "") for r in records]
+        for name in _INSERT_FIELDS
+    }
     columns["slots"] = [Jsonb(r.get("slots") or {}) for r in records]
     conn.execute(
         """

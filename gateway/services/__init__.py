@@ -1,1 +1,1 @@
-"""The rules of DESIGN §2, in plain functions over a connection (no Flask, no HTTP)."""
+"""The rules of docs/rules.md, in plain functions over a connection (no Flask, no HTTP)."""

@@ -1,5 +1,5 @@
 """Randomised worlds of developers, skills, users, consents and tiers, read back through the API
-and checked against a plain-Python statement of the rules (DESIGN §2 rules 1, 2, 3 and 6)."""
+and checked against a plain-Python statement of the rules (docs/rules.md rules 1, 2, 3 and 6)."""
 
 import os
 from dataclasses import dataclass, field

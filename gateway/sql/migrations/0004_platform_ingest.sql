@@ -104,6 +104,12 @@ DECLARE
     month_end   timestamptz := month_start + interval '1 month';
     suffix      text := to_char(month_start AT TIME ZONE 'UTC', 'YYYY_MM');
 BEGIN
+    -- only a proven platform or system caller writes interactions (see 0002)
+    IF coalesce(gateway_verified_role() NOT IN ('platform', 'system'), true)
+       AND session_user <> current_user THEN
+        RAISE EXCEPTION 'only the platform creates interaction partitions'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     IF to_regclass('public.interactions_' || suffix) IS NOT NULL
        AND to_regclass('public.interaction_texts_' || suffix) IS NOT NULL THEN
         RETURN;
@@ -160,11 +166,17 @@ DROP TABLE interactions_unpartitioned;
 -- function lives outside it and writes as the owner; it returns nothing.
 CREATE FUNCTION gateway_store_audio_reference(p_interaction_id uuid, p_occurred_at timestamptz,
                                             p_audio_ref text) RETURNS void
-    LANGUAGE sql SECURITY DEFINER SET search_path = vault, pg_temp
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
+BEGIN
+    IF coalesce(gateway_verified_role() NOT IN ('platform', 'system'), true) THEN
+        RAISE EXCEPTION 'only the platform stores audio references'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     INSERT INTO vault.audio_recordings (interaction_id, occurred_at, audio_ref)
     VALUES (p_interaction_id, p_occurred_at, p_audio_ref)
-    ON CONFLICT (interaction_id) DO NOTHING
+    ON CONFLICT (interaction_id) DO NOTHING;
+END;
 $$;
 REVOKE ALL ON FUNCTION gateway_store_audio_reference(uuid, timestamptz, text) FROM PUBLIC;
 
@@ -194,15 +206,52 @@ CREATE POLICY ingested_interactions_access ON ingested_interactions
     USING (gateway_role() IN ('platform', 'system'))
     WITH CHECK (gateway_role() IN ('platform', 'system'));
 
--- Grants: what the code does, and no more.
+-- Writes need a caller the database can verify (0002): the proof, not a setting anyone may set.
+CREATE POLICY interactions_verified_insert ON interactions AS RESTRICTIVE FOR INSERT
+    WITH CHECK ((SELECT gateway_verified_role()) IN ('platform', 'system'));
+CREATE POLICY ingested_interactions_verified_insert ON ingested_interactions
+    AS RESTRICTIVE FOR INSERT
+    WITH CHECK ((SELECT gateway_verified_role()) IN ('platform', 'system'));
+CREATE POLICY user_profiles_verified_insert ON user_profiles AS RESTRICTIVE FOR INSERT
+    WITH CHECK ((SELECT gateway_verified_role()) IN ('platform', 'system'));
+CREATE POLICY user_profiles_verified_update ON user_profiles AS RESTRICTIVE FOR UPDATE
+    WITH CHECK ((SELECT gateway_verified_role()) IN ('platform', 'system'));
+-- a developer's read writes back a form it found stale, for its own skills only
+CREATE POLICY interaction_texts_verified_insert ON interaction_texts AS RESTRICTIVE FOR INSERT
+    WITH CHECK (CASE (SELECT gateway_verified_role())
+                    WHEN 'platform' THEN true
+                    WHEN 'system' THEN true
+                    WHEN 'developer' THEN skill_id IN (
+                        SELECT id FROM skills
+                        WHERE developer_id = (SELECT gateway_verified_developer_id()))
+                    ELSE false END);
+CREATE POLICY interaction_texts_verified_update ON interaction_texts AS RESTRICTIVE FOR UPDATE
+    WITH CHECK (CASE (SELECT gateway_verified_role())
+                    WHEN 'platform' THEN true
+                    WHEN 'system' THEN true
+                    WHEN 'developer' THEN skill_id IN (
+                        SELECT id FROM skills
+                        WHERE developer_id = (SELECT gateway_verified_developer_id()))
+                    ELSE false END);
+
+-- Grants: what the code does, and no more, column by column.
+-- device_serial: written by ingestion, never read by the app role (rule 4)
 GRANT SELECT (id, skill_id, user_id, session_id, occurred_at, utterance, response, intent, slots,
               outcome, order_ref, sensitive_category, created_at),
-      INSERT ON interactions TO gateway_app;
-GRANT SELECT, INSERT, UPDATE (version, utterance, response, slots, utterance_ref_hidden,
-                              response_ref_hidden, slots_ref_hidden)
-      ON interaction_texts TO gateway_app;
-GRANT SELECT, INSERT ON ingested_interactions TO gateway_app;
-GRANT SELECT, INSERT, UPDATE (locale, email, display_name, updated_at) ON user_profiles TO gateway_app;
+      INSERT (id, skill_id, user_id, session_id, occurred_at, utterance, response, intent, slots,
+              outcome, order_ref, sensitive_category, device_serial)
+    ON interactions TO gateway_app;
+GRANT SELECT,
+      INSERT (interaction_id, occurred_at, skill_id, policy, version, utterance, response, slots,
+              utterance_ref_hidden, response_ref_hidden, slots_ref_hidden),
+      UPDATE (version, utterance, response, slots, utterance_ref_hidden, response_ref_hidden,
+              slots_ref_hidden)
+    ON interaction_texts TO gateway_app;
+GRANT SELECT, INSERT (platform_interaction_id, interaction_id, occurred_at, content_digest)
+    ON ingested_interactions TO gateway_app;
+GRANT SELECT, INSERT (user_id, locale, email, display_name),
+      UPDATE (locale, email, display_name, updated_at)
+    ON user_profiles TO gateway_app;
 GRANT EXECUTE ON FUNCTION gateway_store_audio_reference(uuid, timestamptz, text) TO gateway_app;
 GRANT EXECUTE ON FUNCTION gateway_ensure_interaction_month(timestamptz) TO gateway_app;
 
@@ -220,4 +269,10 @@ ALTER TABLE session_pseudonyms FORCE ROW LEVEL SECURITY;
 CREATE POLICY session_pseudonyms_access ON session_pseudonyms
     USING (gateway_role() = 'system' OR developer_id = gateway_developer_id())
     WITH CHECK (gateway_role() = 'system' OR developer_id = gateway_developer_id());
-GRANT SELECT, INSERT ON session_pseudonyms TO gateway_app;
+CREATE POLICY session_pseudonyms_verified_insert ON session_pseudonyms AS RESTRICTIVE FOR INSERT
+    WITH CHECK (CASE (SELECT gateway_verified_role())
+                    WHEN 'system' THEN true
+                    WHEN 'developer' THEN developer_id = (SELECT gateway_verified_developer_id())
+                    ELSE false END);
+GRANT SELECT, INSERT (developer_id, pseudonym, skill_id, session_id)
+    ON session_pseudonyms TO gateway_app;
