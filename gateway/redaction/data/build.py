@@ -1,0 +1,88 @@
+"""Rebuild the compact name lexicons in this folder from their sources (needs the bench extra).
+
+Run from the repository root: ``python -m gateway.redaction.data.build``. The product only
+reads the text files this writes; the sources below are needed only to rebuild them.
+
+- ``given.txt`` / ``family.txt``: given and family names from Faker's person providers (MIT) in
+  every locale except those the project's synthetic corpus draws from (en_US, en_GB, de_DE),
+  folded to ASCII, lower case: non-US names the census lists lack ("rohit", "aamir").
+- ``proper.txt.gz``: words whose capitalised form is commoner than their lower-case form in
+  spaCy's English lexeme probabilities (spacy-lookups-data, MIT), with that margin: proper
+  nouns (people, but also places and brands, which the gazetteer separates).
+"""
+
+import gzip
+import importlib
+import json
+import math
+import pkgutil
+import re
+import unicodedata
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+_CORPUS_LOCALES = frozenset({"en_US", "en_GB", "de_DE"})
+_WORD = re.compile(r"[a-z]{2,}")
+# A proper noun must be at least this frequent (natural log of its probability) ...
+_MIN_LOGPROB = -19.5
+# ... and its capitalised form this much (natural log) commoner than its lower-case form.
+_MIN_MARGIN = 1.0
+
+
+def _fold(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return ascii_name.lower().strip()
+
+
+def _names(attribute_names: tuple[str, ...]) -> set[str]:
+    import faker.providers.person as person  # type: ignore[import-untyped]
+
+    found: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        if module.name in _CORPUS_LOCALES:
+            continue
+        provider = importlib.import_module(f"faker.providers.person.{module.name}").Provider
+        for attribute in attribute_names:
+            names = provider.__dict__.get(attribute) or ()
+            if not isinstance(names, (tuple, list, dict)):
+                continue  # a computed property, not a list
+            for name in names:
+                folded = _fold(name)
+                if _WORD.fullmatch(folded):
+                    found.add(folded)
+    return found
+
+
+def _proper() -> dict[str, float]:
+    import spacy_lookups_data  # type: ignore[import-untyped]
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        probs: dict[str, float] = json.load(f)
+    found: dict[str, float] = {}
+    for word, logprob in probs.items():
+        if not (word[:1].isupper() and word[1:].islower() and word.isalpha() and word.isascii()):
+            continue
+        if logprob < _MIN_LOGPROB:
+            continue
+        low = word.lower()
+        margin = logprob - probs.get(low, -math.inf)
+        if margin > _MIN_MARGIN and _WORD.fullmatch(low):
+            found[low] = min(margin, 9.9)
+    return found
+
+
+def main() -> None:
+    given = _names(("first_names", "first_names_male", "first_names_female"))
+    family = _names(("last_names", "last_names_male", "last_names_female"))
+    (_HERE / "given.txt").write_text("\n".join(sorted(given)) + "\n", encoding="ascii")
+    (_HERE / "family.txt").write_text("\n".join(sorted(family)) + "\n", encoding="ascii")
+    proper = _proper()
+    lines = (f"{word} {margin:.1f}" for word, margin in sorted(proper.items()))
+    with gzip.open(_HERE / "proper.txt.gz", "wt", encoding="ascii", compresslevel=9) as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"given {len(given)}, family {len(family)}, proper {len(proper)}")
+
+
+if __name__ == "__main__":
+    main()
