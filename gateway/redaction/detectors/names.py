@@ -89,7 +89,8 @@ _STOP = frozenset(
     dot com at sir madam mister missus doctor dr mr mrs ms miss oh o double triple
     january february march april june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday his her their our mondays
-    tuesdays wednesdays thursdays fridays saturdays sundays weekend weekends""".split()
+    tuesdays wednesdays thursdays fridays saturdays sundays weekend weekends iban ssn dob pin
+    cvv zip apt suite usd eur gbp""".split()
 )
 # Words that make a capitalised run a product or a brand, not a person ("Caesar Salad").
 _PRODUCT_HEADS = frozenset(
@@ -171,6 +172,9 @@ class _Line:
         self.n = len(tokens)
         self.cased = _is_cased(text)
         self.blocked = _blocked(self.lows, self.bases)
+        for k, token in enumerate(tokens):
+            if text[token.end : token.end + 1] == "_" or text[token.start - 1 : token.start] == "_":
+                self.blocked[k] = True  # inside a placeholder: "[NAME_1]"
         free = [low for low, b in zip(self.lows, self.blocked, strict=True) if not b]
         self.music = any(low in _MUSIC for low in free) and not any(
             low in _PERSON_VERBS or low in _MESSAGING for low in free
@@ -249,7 +253,7 @@ def _person_despite_place(lows: list[str], bases: list[str], i: int, end: int, k
     only after a place preposition ("weather in sydney", "trains to chester" with no message
     around), never in "paris hilton" or "email sydney".
     """
-    if kind != "place" or end != i + 1:
+    if kind == "thing" or end != i + 1:
         return False
     low = bases[i]
     if low not in lexicon.given() and low not in lexicon.family():
@@ -257,11 +261,29 @@ def _person_despite_place(lows: list[str], bases: list[str], i: int, end: int, k
     if end < len(lows) and bases[end] in lexicon.family() and not lexicon.is_word(bases[end]):
         return True
     prev = lows[i - 1] if i > 0 else ""
-    if prev in _PLACE_BEFORE or prev in gazetteer.PLACE_MODIFIERS:
+    if low in lexicon.family() and prev not in _STOP and (
+        prev in lexicon.given() or lexicon.proper_margins().get(prev, 0.0) >= _CLEAR_MARGIN
+    ):
+        return True  # "jennifer lopez", "barack obama"
+    if prev in _PERSON_VERBS or _trigger(lows, i) is True or _person_of_words(lows, i):
+        return True  # "email sydney", "my name is jordan", "the wife of obama"
+    if kind == "region" or prev in _PLACE_BEFORE or prev in gazetteer.PLACE_MODIFIERS:
         return False
     if prev in _PLACE_OR_PERSON_BEFORE:
-        return any(w in _MESSAGING or w in _PERSON_VERBS for w in lows)
-    return True
+        return any(w in _PERSON_CONTEXT for w in lows)
+    return low in lexicon.plain_given()
+
+
+def _person_of_words(lows: list[str], i: int) -> bool:
+    return i > 1 and lows[i - 1] == "of" and lows[i - 2] in _PERSON_OF
+
+
+# "the wife of obama", "the story of ramanujan": what "of" a person is said of.
+_PERSON_OF = frozenset(
+    """wife husband son daughter mother father brother sister family story life biography
+    birthday age death movies films books career photos pictures quotes children parents
+    friend friends girlfriend boyfriend""".split()
+)
 
 
 # Contact verbs proper: their object is a person, never a place.
@@ -270,9 +292,12 @@ _PERSON_VERBS = frozenset(
 )
 # Words after which a city's name is the city ("in sydney"), or is unless messages are about.
 _PLACE_BEFORE = frozenset(
-    "in near around visit visiting toward towards via into outside inside across".split()
+    "in near around visit visiting toward towards via into outside inside across city town"
+    .split()
 )
-_PLACE_OR_PERSON_BEFORE = frozenset("to from at and between for with of".split())
+_PLACE_OR_PERSON_BEFORE = frozenset("to from at and between with of".split())
+# Words that make "to madison" or "from chelsea" a person rather than a city.
+_PERSON_CONTEXT = _MESSAGING | _PERSON_VERBS | frozenset("send pay give owe".split())
 
 
 # ---------------------------------------------------------------- names the lists know
@@ -483,9 +508,27 @@ def _announced(line: _Line) -> list[tuple[int, int]]:
             or (lexicon.common_given(base) and _clause_ends(line, i + 1))
         ):
             found.append((i, i + 1))
-        elif _says_after(line, i) and (lexicon.common_given(base) or _namelike(base)):
+        elif _says_after(line, i) and (
+            base in lexicon.given() or base in _CONTACT_STOP_NAMES or _namelike(base)
+        ):
             found.append((i, i + 1))
+        elif (
+            i + 1 < line.n
+            and lows[i + 1] in _OWNED_EVENTS
+            and lows[i] not in _STOP
+            and (base not in lexicon.english() or lexicon.common_given(base))
+            and (i == 0 or lows[i - 1] not in _OWNER_DETERMINERS)
+        ):
+            found.append((i, i + 1))  # "add bola birthday", an unmarked possessive
     return found
+
+
+# A person's own occasions: the word before one is its owner, possessive or not.
+_OWNED_EVENTS = frozenset(
+    "birthday bday anniversary wedding retirement graduation funeral christening".split()
+)
+# Words that announce a person when a message, meeting or reminder is being talked about.
+_ANNOUNCE_WITH_MESSAGING = frozenset("to from with for and about between".split())
 
 
 def _contacted(line: _Line) -> list[tuple[int, int]]:
@@ -502,9 +545,11 @@ def _contacted(line: _Line) -> list[tuple[int, int]]:
 def _announces(line: _Line, i: int) -> bool:
     """Whether the words before token `i` announce a person."""
     prev = line.lows[i - 1]
-    if prev in _CONTACT_VERBS and prev not in _PLACE_OR_PERSON_BEFORE:
+    if prev in _CONTACT_VERBS and prev not in _ANNOUNCE_WITH_MESSAGING:
         return True
-    if prev in _PLACE_OR_PERSON_BEFORE or prev == "about":
+    if prev == "of":
+        return _person_of(line, i)
+    if prev in _ANNOUNCE_WITH_MESSAGING:
         # "send an email to X", "emails from X", "lunch with X", "a reminder for X"
         window = line.lows[max(0, i - 5) : i - 1]
         return any(w in _MESSAGING for w in window)
@@ -548,7 +593,9 @@ def _proper_names(line: _Line) -> list[tuple[int, int]]:
             j += 1
         if j - i >= 2 and any(_clearly_name(line.bases[k]) for k in range(i, j)):
             found.append((i, j))
-        elif j - i == 1 and _clearly_name(line.bases[i]) and line.bases[i] in lexicon.family():
+        elif j - i == 1 and _clearly_name(line.bases[i]) and (
+            line.bases[i] in lexicon.family() or _person_of(line, i)
+        ):
             found.append((i, j))
         i = max(j, i + 1)
     return found
@@ -567,10 +614,11 @@ def _run_token(line: _Line, k: int) -> bool:
 
 
 def _clearly_name(base: str) -> bool:
-    listed = base in lexicon.given() or base in lexicon.family()
-    return (listed or lexicon.is_unknown(base)) and lexicon.proper_margins().get(
-        base, 0.0
-    ) >= _CLEAR_MARGIN
+    return lexicon.proper_margins().get(base, 0.0) >= _CLEAR_MARGIN
+
+
+def _person_of(line: _Line, i: int) -> bool:
+    return _person_of_words(line.lows, i)
 
 
 # ---------------------------------------------------------------- possessives
