@@ -3,11 +3,18 @@
 from gateway.redaction.engine import Redaction, detect, redact
 from gateway.redaction.jsonline import redact_line_json
 from gateway.redaction.placeholders import Placeholders
-from gateway.redaction.policies import Policy, UnknownPolicy, get_policy, policy_names
+from gateway.redaction.policies import (
+    REDACTOR_VERSION,
+    Policy,
+    UnknownPolicy,
+    get_policy,
+    policy_names,
+)
 from gateway.redaction.pseudonyms import pseudonymize
 from gateway.redaction.spans import Span
 
 __all__ = [
+    "REDACTOR_VERSION",
     "Placeholders",
     "Policy",
     "Redaction",

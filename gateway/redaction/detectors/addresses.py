@@ -7,7 +7,13 @@ from gateway.redaction.normalise import View
 from gateway.redaction.spans import Span
 
 # Every spelling of USPS Publication 28 appendix C1, longest first so "streets" beats "st".
-_SUFFIX = "|".join(sorted(usps.all_suffix_forms(), key=len, reverse=True))
+# Abbreviations that are also everyday words count only when capitalised ("Goat Is", not
+# "order 4 s is out for delivery").
+_WORD_ABBREVIATIONS = frozenset({"is", "un"})
+_SUFFIX = "|".join(
+    sorted(usps.all_suffix_forms() - _WORD_ABBREVIATIONS, key=len, reverse=True)
+    + [f"(?-i:{w.capitalize()}|{w.upper()})" for w in sorted(_WORD_ABBREVIATIONS)]
+)
 # Words that end a quantity phrase, never start a street name ("2 large pizzas", "5 on the way").
 _NOT_STREET = (
     r"the|a|an|on|in|at|to|for|of|and|or|my|your|me|is|it|by|from|with|this|that|more|less|large"

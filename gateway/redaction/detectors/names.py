@@ -258,8 +258,10 @@ def _person_despite_place(lows: list[str], bases: list[str], i: int, end: int, k
     low = bases[i]
     if low not in lexicon.given() and low not in lexicon.family():
         return False
-    if end < len(lows) and bases[end] in lexicon.family() and not lexicon.is_word(bases[end]):
-        return True
+    if end < len(lows) and not lexicon.is_word(bases[end]) and (
+        bases[end] in lexicon.family() or _clearly_name(bases[end])
+    ):
+        return True  # "paris hilton", "arnold schwarzenegger"
     prev = lows[i - 1] if i > 0 else ""
     if low in lexicon.family() and prev not in _STOP and (
         prev in lexicon.given() or lexicon.proper_margins().get(prev, 0.0) >= _CLEAR_MARGIN
@@ -357,6 +359,8 @@ def _listed(line: _Line) -> list[tuple[int, int]]:
             continue
         j = i + 1
         while j < n and j - i < _MAX_NAME_TOKENS and _continues(line, j):
+            if j - i >= 2 and not cased and lexicon.is_word(line.bases[j]):
+                break
             j += 1
         if j == i + 1 and not _alone_is_name(line, i, strong, capital):
             i += 1
@@ -670,6 +674,8 @@ def _widen(line: _Line, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     widened: list[tuple[int, int]] = []
     for i, j in merged:
         while j < line.n and j - i < _MAX_NAME_TOKENS and _joins_after(line, j):
+            if j - i >= 2 and lexicon.is_word(line.bases[j]):
+                break  # a third word is no part of the name: "paris hilton still"
             j += 1
         while i > 0 and j - i < _MAX_NAME_TOKENS and _joins_before(line, i - 1):
             i -= 1
