@@ -155,6 +155,11 @@ def family_rank(low: str) -> int:
     return namelists.family_ranks().get(low, 1 << 30)
 
 
+def zipf(low: str) -> float:
+    """How common `low` is as an English word (Zipf scale; 0 when rarer than the floor)."""
+    return _zipf().get(low, 0.0)
+
+
 def is_word(low: str) -> bool:
     """Whether `low` is an ordinary English word rather than a name or an unknown token."""
     return low in english() and not is_proper(low)

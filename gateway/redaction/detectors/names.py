@@ -90,7 +90,7 @@ _STOP = frozenset(
     january february march april june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday his her their our mondays
     tuesdays wednesdays thursdays fridays saturdays sundays weekend weekends iban ssn dob pin
-    cvv zip apt suite usd eur gbp""".split()
+    cvv zip apt suite usd eur gbp still even ever never always already yet really well""".split()
 )
 # Words that make a capitalised run a product or a brand, not a person ("Caesar Salad").
 _PRODUCT_HEADS = frozenset(
@@ -699,12 +699,17 @@ def _joins_after(line: _Line, j: int) -> bool:
         return False
     if j - 2 >= 0 and lexicon.is_word(line.bases[j - 1]) and lexicon.is_word(base):
         return False  # two words in a row are no name's end ("alan partridge book")
-    if line.bases[j - 1] in lexicon.plain_given() and lexicon.family_rank(base) <= _AFTER_GIVEN_RANK:
+    if (
+        line.bases[j - 1] in lexicon.plain_given()
+        and lexicon.family_rank(base) <= _AFTER_GIVEN_RANK
+        and lexicon.zipf(base) < _AFTER_GIVEN_ZIPF
+    ):
         return True  # "tom cruise": rarer family names that are words, after a clear given name
     return lexicon.common_family(base) or _namelike(base)
 
 
 _AFTER_GIVEN_RANK = 10000
+_AFTER_GIVEN_ZIPF = 5.0  # but no everyday word: "giuseppe still", "modi win"
 
 
 def _joins_before(line: _Line, k: int) -> bool:
