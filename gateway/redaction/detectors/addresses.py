@@ -56,10 +56,15 @@ _PO_BOX = re.compile(r"\b(?:p\.?\s?o\.?\s?box|post office box)\s+\d+\b", re.I)
 _STATE_ZIP = re.compile(rf"\b{_STATE}\.?,?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)\b", re.I)
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def detect(view: View) -> list[Span]:
     """Find street addresses, PO boxes and state-plus-ZIP codes in the detection view."""
     found: list[Span] = []
     text = view.text
+    if _DIGIT.search(text) is None:
+        return found  # every address form starts with or holds a number
     for match in _ADDRESS.finditer(text):
         found.append(Span("ADDRESS", *view.original(match.start(), match.end())))
     for match in _PO_BOX.finditer(text):

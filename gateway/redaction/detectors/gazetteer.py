@@ -126,14 +126,16 @@ def _read_places(filename: str) -> frozenset[tuple[str, ...]]:
 
 
 @cache
-def _index() -> dict[str, list[tuple[tuple[str, ...], str]]]:
-    index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for kind, phrases in (("thing", things()), ("region", regions()), ("place", places())):
+def _index() -> tuple[dict[tuple[str, ...], str], dict[str, int]]:
+    """Every phrase with its kind, and per first word the longest phrase it starts."""
+    kinds: dict[tuple[str, ...], str] = {}
+    longest: dict[str, int] = {}
+    # later kinds win a tie: a brand or landmark over a country over a city of the same name
+    for kind, phrases in (("place", places()), ("region", regions()), ("thing", things())):
         for words in phrases:
-            index.setdefault(words[0], []).append((words, kind))
-    for entries in index.values():
-        entries.sort(key=lambda entry: -len(entry[0]))
-    return index
+            kinds[words] = kind
+            longest[words[0]] = max(longest.get(words[0], 0), len(words))
+    return kinds, longest
 
 
 def clear() -> None:
@@ -148,12 +150,11 @@ def match(lows: list[str], i: int) -> tuple[int, str] | None:
 
     Kinds: "thing" (brand, dish, landmark), "region" (country, US state), "place" (city).
     """
-    entries = _index().get(lows[i])
-    if not entries:
-        return None
-    for words, kind in entries:
-        end = i + len(words)
-        if tuple(lows[i:end]) == words:
+    kinds, longest = _index()
+    size = longest.get(lows[i], 0)
+    for end in range(min(i + size, len(lows)), i, -1):
+        kind = kinds.get(tuple(lows[i:end]))
+        if kind is not None:
             if kind != "thing" and end < len(lows) and _is_state(lows, end):
                 end = _state_end(lows, end)  # "miami florida", "orlando fl"
             return end, kind
@@ -167,10 +168,9 @@ def _is_state(lows: list[str], j: int) -> bool:
 def _state_end(lows: list[str], j: int) -> int:
     if lows[j] in _STATE_CODES:
         return j + 1
-    for words, kind in _index().get(lows[j], ()):
-        if kind == "region" and len(words) <= 2 and tuple(lows[j : j + len(words)]) == words:
-            if words in _us_states():
-                return j + len(words)
+    for size in (2, 1):
+        if j + size <= len(lows) and tuple(lows[j : j + size]) in _us_states():
+            return j + size
     return j
 
 

@@ -232,7 +232,9 @@ def _blocked(lows: list[str], bases: list[str]) -> list[bool]:
             blocked[i] = blocked[i + 1] = True
             i += 2
             continue
-        found = gazetteer.match(lows, i) or gazetteer.match(bases, i)
+        found = gazetteer.match(lows, i)
+        if found is None and bases[i] is not lows[i]:
+            found = gazetteer.match(bases, i)  # "domino's" as "domino"
         if found is None:
             i += 1
             continue
