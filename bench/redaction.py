@@ -25,8 +25,8 @@ PII-free lines changed and lines/s, for each system on the same lines.
 import argparse
 import importlib.util
 import json
-import re
 import os
+import re
 import sys
 import tempfile
 import time
@@ -219,8 +219,8 @@ def print_slurp(results: dict[str, tuple[SlurpScore, float]], n: int, show: int)
         )
     counts = results["gateway"][0]
     print(
-        f"\n(entries: {counts.pii['private'][1]} contacts, {counts.pii['public'][1]} public figures,"
-        f" {counts.pii['email'][1]} e-mails; {counts.keep[1]} keep spans;"
+        f"\n(entries: {counts.pii['private'][1]} contacts,"
+        f" {counts.pii['public'][1]} public figures, {counts.pii['email'][1]} e-mails; {counts.keep[1]} keep spans;"
         f" {counts.changed[1]} PII-free lines)"
     )
     if show:
@@ -232,6 +232,44 @@ def print_slurp(results: dict[str, tuple[SlurpScore, float]], n: int, show: int)
     print()
 
 
+def print_sources(lines: list, slurp: list[dict]) -> None:
+    """This redactor with each word-list source off: what each one brings, and what it costs."""
+    from gateway.redaction.detectors import gazetteer, lexicon
+
+    print("word-list sources, each switched off in turn (real text: SLURP devel; synthetic: above)")
+    print(
+        f"{'without':10}{'contacts':>10}{'public':>8}{'all PII':>9}{'keep':>8}{'changed':>9}"
+        f"{'lines/s':>9}{'load s':>8}{'synth leak':>12}{'synth keep':>12}{'synth FP':>10}"
+    )
+    for source in ("", *lexicon.SOURCES):
+        lexicon.disabled.clear()
+        if source:
+            lexicon.disabled.add(source)
+        lexicon.clear()
+        gazetteer.clear()
+        started = time.perf_counter()
+        detect("warm the lists up: call john smith in new york")
+        load = time.perf_counter() - started
+        synthetic, _ = measure("gateway", ours(), lines)
+        cells = ["", "", "", "", "", ""]
+        if slurp:
+            score, rate = measure_slurp(None, slurp)
+            cells = [
+                f"{score.rate('private'):.3f}", f"{score.rate('public'):.3f}",
+                f"{score.rate('private', 'public', 'email'):.3f}", f"{score.keep_rate():.3f}",
+                f"{score.changed_rate():.3f}", f"{rate:.0f}",
+            ]
+        print(
+            f"{source or '(none)':10}{cells[0]:>10}{cells[1]:>8}{cells[2]:>9}{cells[3]:>8}"
+            f"{cells[4]:>9}{cells[5]:>9}{load:8.2f}{synthetic.leak_rate():12.3f}"
+            f"{synthetic.keep_rate():12.3f}{synthetic.fp_rate():10.3f}"
+        )
+    lexicon.disabled.clear()
+    lexicon.clear()
+    gazetteer.clear()
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-template", type=int, default=60)
@@ -239,6 +277,11 @@ def main() -> None:
     parser.add_argument("--slurp", metavar="PATH", help="SLURP devel.labelled.jsonl to score too")
     parser.add_argument("--show", type=int, default=0, help="print this many of our misses")
     parser.add_argument("--only-ours", action="store_true", help="skip Presidio (tuning runs)")
+    parser.add_argument(
+        "--sources",
+        action="store_true",
+        help="also measure this redactor with each word-list source switched off",
+    )
     args = parser.parse_args()
     lines = corpus.generate(seed=args.seed, per_template=args.per_template, negatives=40)
     chars = sum(len(line.text) for line in lines) / len(lines)
@@ -268,6 +311,8 @@ def main() -> None:
             real[name] = measure_slurp(None if name == "gateway" else predict, slurp)
     if slurp:
         print_slurp(real, len(slurp), args.show)
+    if args.sources:
+        print_sources(lines, slurp)
     kinds = (*corpus.STRUCTURED, "NAME")
     print(f"{'recall':10}" + "".join(f"{k:>24}" for k in results))
     print(f"{'':10}" + "".join(f"{'written/asr/spoken':>24}" for _ in results))

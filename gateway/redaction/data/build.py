@@ -38,7 +38,7 @@ def _fold(name: str) -> str:
 
 
 def _names(attribute_names: tuple[str, ...]) -> set[str]:
-    import faker.providers.person as person  # type: ignore[import-untyped]
+    import faker.providers.person as person
 
     found: set[str] = set()
     for module in pkgutil.iter_modules(person.__path__):

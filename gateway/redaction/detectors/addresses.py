@@ -57,6 +57,8 @@ _STATE_ZIP = re.compile(rf"\b{_STATE}\.?,?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)\b", r
 
 
 _DIGIT = re.compile(r"\d")
+_LETTERS = re.compile(r"[a-z]+")
+_SUFFIX_WORDS = frozenset(usps.all_suffix_forms())
 
 
 def detect(view: View) -> list[Span]:
@@ -65,8 +67,10 @@ def detect(view: View) -> list[Span]:
     text = view.text
     if _DIGIT.search(text) is None:
         return found  # every address form starts with or holds a number
-    for match in _ADDRESS.finditer(text):
-        found.append(Span("ADDRESS", *view.original(match.start(), match.end())))
+    if not _SUFFIX_WORDS.isdisjoint(_LETTERS.findall(text.lower())):
+        # the street pattern is long: run it only where some suffix word occurs at all
+        for match in _ADDRESS.finditer(text):
+            found.append(Span("ADDRESS", *view.original(match.start(), match.end())))
     for match in _PO_BOX.finditer(text):
         found.append(Span("ADDRESS", *view.original(match.start(), match.end())))
     for match in _STATE_ZIP.finditer(text):

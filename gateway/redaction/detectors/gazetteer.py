@@ -145,6 +145,11 @@ def clear() -> None:
     _us_states.cache_clear()
 
 
+def first_words() -> dict[str, int]:
+    """The first word of every place and thing (with the longest phrase it starts)."""
+    return _index()[1]
+
+
 def match(lows: list[str], i: int) -> tuple[int, str] | None:
     """The longest place or thing starting at token `i`: (index after it, kind), or None.
 

@@ -1,4 +1,4 @@
-"""Person names as people say them: listed names, possessives, full names and names announced by context.
+"""Person names as people say them: listed, possessive, full, and announced by context.
 
 Evidence, strongest first: a context that announces a person ("email ...", "with ...", "my
 friend ...", "did ... send"), a possessive ("mark's email"), a given name followed by a family
@@ -206,7 +206,7 @@ def _base(low: str) -> str:
 
 
 def _is_cased(text: str) -> bool:
-    """Tidy text (capitalised sentence start or punctuation), not lower-case ASR with a stray capital."""
+    """Tidy text (capitalised start or punctuation), not lower-case ASR with a stray capital."""
     if text == text.lower():
         return False
     first = next((ch for ch in text if ch.isalpha()), "")
@@ -217,6 +217,7 @@ def _blocked(lows: list[str], bases: list[str]) -> list[bool]:
     """Tokens inside a place, brand, dish or assistant name: never part of a person's name."""
     n = len(lows)
     blocked = [False] * n
+    starts = gazetteer.first_words()
     i = 0
     while i < n:
         if lows[i] in gazetteer.WAKE_WORDS or bases[i] in gazetteer.DEMONYMS:
@@ -232,8 +233,8 @@ def _blocked(lows: list[str], bases: list[str]) -> list[bool]:
             blocked[i] = blocked[i + 1] = True
             i += 2
             continue
-        found = gazetteer.match(lows, i)
-        if found is None and bases[i] is not lows[i]:
+        found = gazetteer.match(lows, i) if lows[i] in starts else None
+        if found is None and bases[i] is not lows[i] and bases[i] in starts:
             found = gazetteer.match(bases, i)  # "domino's" as "domino"
         if found is None:
             i += 1

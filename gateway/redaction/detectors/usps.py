@@ -1,4 +1,4 @@
-"""USPS Publication 28 street suffixes (appendix C1) and secondary unit designators (appendix C2)."""
+"""USPS Publication 28: street suffixes (appendix C1) and secondary unit designators (C2)."""
 
 # Appendix C1: each primary street suffix name, then its Postal Service standard abbreviation
 # and the other common spellings the table lists.
