@@ -220,7 +220,8 @@ def print_slurp(results: dict[str, tuple[SlurpScore, float]], n: int, show: int)
     counts = results["gateway"][0]
     print(
         f"\n(entries: {counts.pii['private'][1]} contacts,"
-        f" {counts.pii['public'][1]} public figures, {counts.pii['email'][1]} e-mails; {counts.keep[1]} keep spans;"
+        f" {counts.pii['public'][1]} public figures, {counts.pii['email'][1]} e-mails;"
+        f" {counts.keep[1]} keep spans;"
         f" {counts.changed[1]} PII-free lines)"
     )
     if show:
