@@ -5,7 +5,7 @@ from functools import cache
 from gateway.redaction.detectors import lexicon
 
 # Names people give their assistant; "hey olly", "alexa play ..." address no person.
-WAKE_WORDS = frozenset("alexa siri olly cortana bixby google jarvis computer echo".split())
+WAKE_WORDS = frozenset("alexa siri olly cortana bixby google".split())
 
 # Common multi-word (and a few one-word) brands, media, dishes and landmarks whose words are
 # also names: they stay whole ("american cheese", "egg foo young", "open pandora").
@@ -143,6 +143,11 @@ def clear() -> None:
     for loader in (places, regions, _index):
         loader.cache_clear()
     _us_states.cache_clear()
+
+
+def is_place(words: tuple[str, ...]) -> bool:
+    """Whether `words` name a place, brand, dish or landmark exactly."""
+    return words in _index()[0]
 
 
 def first_words() -> dict[str, int]:

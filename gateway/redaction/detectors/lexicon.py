@@ -120,8 +120,13 @@ def word_like() -> frozenset[str]:
     common = english()
     margins = proper_margins()
     listed = given() | family()
+    ranks = {} if "census" in disabled else namelists.given_ranks()
+    # a census given name this common stays a name unless the case statistics say it is a
+    # word ("angel", "amber"): wordfreq alone cannot tell, having no capitals
     return COMMON_WORDS | frozenset(
-        w for w in listed & common if margins.get(w, 0.0) < PROPER_MARGIN
+        w
+        for w in listed & common
+        if margins.get(w, 0.0) < PROPER_MARGIN and ranks.get(w, 1 << 30) > COMMON_GIVEN_RANK
     )
 
 

@@ -152,10 +152,11 @@ _MESSAGING = frozenset(
     calendar""".split()
 )
 _OWNER_DETERMINERS = frozenset("a an the my your our his her their this these those".split())
-# Requests about performers, not contacts: their names stay ("play adele", "songs by queen").
+# Requests about performers and authors, not contacts: their names stay ("play adele").
 _MUSIC = frozenset(
     """play playing played song songs music album albums singer band artist track tracks
-    playlist concert concerts tune tunes lyrics radio hear""".split()
+    playlist concert concerts tune tunes lyrics radio hear audiobook audiobooks audio chapter
+    novel author""".split()
 )
 _CLAUSE_BREAK = re.compile(r"[.,!?;:]")
 _SENTENCE_END = re.compile(r"[.!?]\s*$")
@@ -220,7 +221,10 @@ def _blocked(lows: list[str], bases: list[str]) -> list[bool]:
     starts = gazetteer.first_words()
     i = 0
     while i < n:
-        if lows[i] in gazetteer.WAKE_WORDS or bases[i] in gazetteer.DEMONYMS:
+        if lows[i] in gazetteer.WAKE_WORDS or (
+            bases[i] in gazetteer.DEMONYMS
+            and not (i > 0 and lows[i - 1] in lexicon.plain_given())  # "jacqueline french"
+        ):
             blocked[i] = True
             i += 1
             continue
@@ -228,8 +232,17 @@ def _blocked(lows: list[str], bases: list[str]) -> list[bool]:
             blocked[i] = blocked[i + 1] = True
             i += 2
             continue
-        if i + 1 < n and lows[i + 1] in gazetteer.PLACE_HEADS and not lows[i].endswith("'s"):
-            # "wayne county", "houston street": a place named after someone
+        if (
+            i + 1 < n
+            and lows[i + 1] in gazetteer.PLACE_HEADS
+            and not lows[i].endswith("'s")
+            and not (
+                lows[i] in lexicon.plain_given()
+                and lows[i + 1] in lexicon.family()
+                and not gazetteer.is_place((lows[i],))  # "houston street": after a city
+            )
+        ):
+            # "wayne county", "houston street": a place named after someone (not "michael lane")
             blocked[i] = blocked[i + 1] = True
             i += 2
             continue
@@ -272,6 +285,8 @@ def _person_despite_place(lows: list[str], bases: list[str], i: int, end: int, k
         return True  # "jennifer lopez", "barack obama"
     if prev in _PERSON_VERBS or _trigger(lows, i) is True or _person_of_words(lows, i):
         return True  # "email sydney", "my name is jordan", "the wife of obama"
+    if prev == "for" and low in lexicon.plain_given():
+        return True  # "a ride for chad"
     if kind == "region" or prev in _PLACE_BEFORE or prev in gazetteer.PLACE_MODIFIERS:
         return False
     if prev in _PLACE_OR_PERSON_BEFORE:
@@ -343,7 +358,7 @@ def _listed(line: _Line) -> list[tuple[int, int]]:
             or (
                 strong is True
                 and (capital or not cased)
-                and (not lexicon.is_word(low) or low in plain_given)
+                and (not lexicon.is_word(low) or lexicon.common_given(low))
                 and (low not in word_like or low in given_all)
             )
             or (strong is not None and capital)
@@ -464,7 +479,7 @@ def _continues(line: _Line, j: int) -> bool:
         return False
     if line.cased:
         return word[0].isupper() and (low not in lexicon.word_like() or low in family_all)
-    if base in _SAYS or base in _CALLABLE:
+    if base in _SAYS:
         return False
     return lexicon.common_family(base) or base in lexicon.plain_given() or _namelike(base)
 
