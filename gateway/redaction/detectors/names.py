@@ -201,9 +201,15 @@ def detect(text: str, tokens: list[Token]) -> list[Span]:
 
 
 def _base(low: str) -> str:
+    """The form the lists know: "mark's" -> "mark", "o'neal" -> "oneal"."""
     if low.endswith("'s"):
         return low[:-2]
+    if _IRISH_OR_ITALIAN.fullmatch(low):
+        return low.replace("'", "")
     return low
+
+
+_IRISH_OR_ITALIAN = re.compile(r"[od]'[a-z]{2,}")  # "o'neal", "o'brien", "d'angelo"
 
 
 def _is_cased(text: str) -> bool:
