@@ -1,6 +1,6 @@
 """Redaction of transcript text: the one entry point every outgoing transcript passes through."""
 
-from gateway.redaction.engine import Redaction, detect, redact
+from gateway.redaction.engine import Redaction, detect, redact, warm
 from gateway.redaction.jsonline import redact_line_json
 from gateway.redaction.placeholders import Placeholders
 from gateway.redaction.policies import (
@@ -26,4 +26,5 @@ __all__ = [
     "pseudonymize",
     "redact",
     "redact_line_json",
+    "warm",
 ]

@@ -52,6 +52,7 @@ def test_possessives_of_relatives_times_and_businesses_stay(text):
         ("a meeting with zorvath okafor at noon", "zorvath okafor"),  # unknown, then listed
         ("send a message to zorvath brown", "zorvath brown"),  # announced, then a common one
         ("how tall is dolly parton", "dolly parton"),  # found from the family name
+        ("how tall is shaquille o'neal", "shaquille o'neal"),
     ],
 )
 def test_both_words_of_a_full_name(text, name):
