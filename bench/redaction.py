@@ -16,10 +16,15 @@ Prints, per entity type and per style (written, lower-case ASR, spoken), recall;
 rate, keep rate of must-stay spans, false-positive rate on PII-free lines, single-threaded
 lines/s and our throughput ratio against each Presidio variant.
 
-With `--slurp PATH` (the labelled devel split of SLURP, Bastianelli et al., EMNLP 2020; the
-project does not ship it) the same run also scores real voice-assistant commands: leak for
-the user's contacts' names and for public figures' names, all-PII leak, keep spans kept,
-PII-free lines changed and lines/s, for each system on the same lines.
+With `--slurp PATH` (the labelled devel split of SLURP, Bastianelli et al., EMNLP 2020,
+github.com/pswietojanski/slurp; the project does not ship it) the same run also scores real
+voice-assistant commands: leak for the user's contacts' names and for public figures' names,
+all-PII leak, keep spans kept, PII-free lines changed and lines/s, for each system on the same
+lines. `--show N` prints N of our leaks, lost keep spans and changed lines; `--sources` also
+runs this redactor with each word-list source switched off in turn; `--only-ours` skips
+Presidio for quick tuning runs.
+
+    .venv/bin/python bench/redaction.py --slurp shared/data/slurp/devel.labelled.jsonl --sources
 """
 
 import argparse
