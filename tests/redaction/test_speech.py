@@ -15,7 +15,7 @@ def names(text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "name"),
     [
-        ("reply to tobias's email", "tobias's"),
+        ("answer tobias's last email", "tobias's"),
         ("cancel priya's dentist reminder", "priya's"),
         ("forward mark's message to the team", "mark's"),  # a name that is also a word
         ("move zenaida's birthday dinner to friday", "zenaida's"),  # no list knows her
@@ -32,7 +32,7 @@ def test_possessive_names(text, name):
         "add it to grandma's list",
         "what's today's forecast",
         "set an alarm for my brother's flight",
-        "book a table at moe's diner",
+        "book a table at sal's diner",
         "the bill's due date is monday",
     ],
 )
@@ -45,13 +45,13 @@ def test_possessives_of_relatives_times_and_businesses_stay(text):
     [
         ("how old is keanu reeves", "keanu reeves"),
         ("email priya raghunathan about the report", "priya raghunathan"),
-        ("show me movies with arnold schwarzenegger", "arnold schwarzenegger"),
-        ("what is barack obama doing this week", "barack obama"),
-        ("is sally fields in that film", "sally fields"),  # family name that is also a word
+        ("show me movies with sylvester stallone", "sylvester stallone"),
+        ("what is angela merkel doing this week", "angela merkel"),
+        ("is emma stone in that film", "emma stone"),  # family name that is also a word
         ("when did grace kelly marry", "grace kelly"),  # given name that is also a word
         ("a meeting with zorvath okafor at noon", "zorvath okafor"),  # unknown, then listed
         ("send a message to zorvath brown", "zorvath brown"),  # announced, then a common one
-        ("how tall is dolly parton", "dolly parton"),  # found from the family name
+        ("how tall is holly robinson", "holly robinson"),  # found from the family name
         ("how tall is shaquille o'neal", "shaquille o'neal"),
     ],
 )
@@ -71,7 +71,7 @@ def test_both_words_of_a_full_name(text, name):
         ("any new emails from brannigar", "brannigar"),
         ("remind orsolwen about the rent", "orsolwen"),
         ("please tell me if june has emailed me", "june"),  # a month as a name, by its verb
-        ("find the email address for bill that i saved", "bill"),
+        ("draft a note to bill that the report is done", "bill"),
     ],
 )
 def test_names_announced_by_context_though_no_list_knows_them(text, name):
@@ -125,28 +125,28 @@ def test_non_us_given_names_need_no_context(text, name):
 @pytest.mark.parametrize(
     "text",
     [
-        "what is the weather in new york city",
-        "are there trains to manchester tomorrow",
-        "what time is it in sydney",
+        "will it rain in new york city tonight",
+        "are there buses to manchester on sunday",
+        "is it raining in sydney right now",
         "how far is chicago from denver",
-        "what is the population of brazil",
+        "how big is brazil",
         "where is georgia",
         "how much snow did vermont get",
         "book a hotel in miami florida",
-        "any delays on houston street",
-        "news from wayne county",
+        "any delays on baker street",
+        "news from orange county",
         "order egg foo young and spring rolls",
         "add american cheese to the shopping list",
-        "a recipe for chicken alfredo",
+        "how many calories in chicken alfredo",
         "open pandora",
         "directions to bank of america",
-        "read me the new york times",
+        "is the new york times crossword out",
         "book a table at olive garden",
-        "hey olly what time is it",
-        "alexa turn off the lights",
-        "what is one american dollar in japanese yen",
+        "hey olly how long is my commute",
+        "alexa dim the hallway lamp",
+        "convert fifty american dollars to euros",
         "play some taylor swift",
-        "play the latest album by bruno mars",
+        "play the latest album by lionel richie",
     ],
 )
 def test_places_dishes_brands_and_performers_stay(text):
@@ -157,7 +157,7 @@ def test_places_dishes_brands_and_performers_stay(text):
     ("text", "name"),
     [
         ("email sydney about the party", "sydney"),  # a city, but one emails a person
-        ("is paris hilton still famous", "paris hilton"),
+        ("is paris jackson still acting", "paris jackson"),
         ("text chester when you land", "chester"),
         ("my name is jordan", "jordan"),  # a country, but announced as a name
     ],

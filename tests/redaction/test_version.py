@@ -15,7 +15,7 @@ _PROBES = (
     "account number 12345678, serial number C02XK1JHG8WP, reference 58203948",
     "reply to tobias's email and set up lunch with quelindra tomorrow",
     "how old is keanu reeves",
-    "what is the weather in new york city",
+    "will it rain in new york city tonight",
     "order egg foo young and open pandora",
     "hey olly text sydney that i'm late",
 )

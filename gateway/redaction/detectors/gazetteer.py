@@ -60,7 +60,7 @@ DEMONYMS = frozenset(
     ukrainian romanian european asian latin hispanic caribbean mediterranean cajun creole
     hindi urdu bengali tamil punjabi gujarati swahili hebrew latino aus euro""".split()
 )
-# Words that make the word before them part of a place's name: "wayne county", "king's park".
+# Words that make the word before them part of a place's name: "orange county", "king's park".
 PLACE_HEADS = frozenset(
     """county city town village street st road rd avenue ave boulevard blvd lane drive park
     beach lake river island islands bay airport station mall university college school
@@ -115,7 +115,7 @@ def places() -> frozenset[tuple[str, ...]]:
 
 @cache
 def regions() -> frozenset[tuple[str, ...]]:
-    """Countries and US states: places whatever the context ("where is denmark")."""
+    """Countries and US states: places whatever the context ("how cold is norway")."""
     return _read_places("regions.txt")
 
 

@@ -19,7 +19,7 @@ def detect(text: str, tokens: list[Token]) -> list[Span]:
     Evidence, strongest first: a context that announces a person ("email ...", "with ...",
     "my friend ...", "did ... send"), a possessive ("mark's email"), a given name followed by
     a family name, a given name no English word shares. A token that no list knows and that
-    is no English word is a name when a context announces one ("send email to enalen").
+    is no English word is a name when a context announces one ("send email to zorvath").
     Places, brands, dishes and the assistant's own name stay ("new york", "egg foo young",
     "hey olly"), and so do performers in a music request ("play michael jackson").
     """

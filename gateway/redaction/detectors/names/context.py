@@ -27,9 +27,9 @@ from gateway.redaction.detectors.names.words import (
 def announced(line: Line) -> list[tuple[int, int]]:
     """Names a context announces, whether or not a list knows them.
 
-    After a contact word ("email enalen", "a meeting with reveca", "my friend rohit") any
+    After a contact word ("email zorvath", "a meeting with quelindra", "my friend tavish") any
     token that is no ordinary English word is a name; before a person's verb ("did mark
-    post", "when casey emails me") so is any given name, even one that is also a word.
+    reply", "when casey emails me") so is any given name, even one that is also a word.
     """
     lows, bases = line.lows, line.bases
     found: list[tuple[int, int]] = []
@@ -60,7 +60,7 @@ def announced(line: Line) -> list[tuple[int, int]]:
             and (base not in lexicon.english() or lexicon.common_given(base))
             and (i == 0 or lows[i - 1] not in OWNER_DETERMINERS)
         ):
-            found.append((i, i + 1))  # "add bola birthday", an unmarked possessive
+            found.append((i, i + 1))  # "add kwabena birthday", an unmarked possessive
     return found
 
 
@@ -99,7 +99,7 @@ def _clause_ends(line: Line, j: int) -> bool:
 
 
 def _says_after(line: Line, i: int) -> bool:
-    """Whether token `i` is the subject of a communication verb: "did mark post anything"."""
+    """Whether token `i` is the subject of a communication verb: "did mark reply anything"."""
     j = i + 1
     if j < line.n and line.lows[j] in ("has", "had", "have", "just", "ever", "already"):
         j += 1
@@ -109,7 +109,7 @@ def _says_after(line: Line, i: int) -> bool:
 
 
 def proper_names(line: Line) -> list[tuple[int, int]]:
-    """Names no context announces but the words give away: "barack obama", "who is obama".
+    """Names no context announces but the words give away: "angela merkel", "who is macron".
 
     A run of two or more name-like tokens (proper nouns, listed names, unknown tokens) with at
     least one clearly a name, or one listed name that is mostly written capitalised.
@@ -146,7 +146,7 @@ def _person_of(line: Line, i: int) -> bool:
 
 
 def possessives(line: Line) -> list[tuple[int, int]]:
-    """Names in the possessive: "reply to mark's email", "remove finlee's alarm"."""
+    """Names in the possessive: "reply to mark's email", "cancel zenaida's alarm"."""
     found: list[tuple[int, int]] = []
     for i in range(line.n):
         low = line.lows[i]
@@ -158,9 +158,9 @@ def possessives(line: Line) -> list[tuple[int, int]]:
         if i > 0 and line.lows[i - 1] in OWNER_DETERMINERS:
             continue  # "the bill's due date"
         if i + 1 < line.n and line.lows[i + 1] in gazetteer.PLACE_HEADS:
-            continue  # "moe's diner", "king's park"
+            continue  # "sal's diner", "king's park"
         if lexicon.is_word(base):
-            # "mark's email", not "one hour's time" or "queen's barcelona"
+            # "mark's email", not "an hour's drive" or "queen's greatest hits"
             if (
                 lexicon.common_given(base)
                 or (base in lexicon.plain_family() or lexicon.common_family(base))

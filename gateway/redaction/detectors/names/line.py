@@ -71,10 +71,10 @@ def blocked_tokens(lows: list[str], bases: list[str]) -> list[bool]:
             and not (
                 lows[i] in lexicon.plain_given()
                 and lows[i + 1] in lexicon.family()
-                and not gazetteer.is_place((lows[i],))  # "houston street": after a city
+                and not gazetteer.is_place((lows[i],))  # "baker street": after a city
             )
         ):
-            # "wayne county", "houston street": a place named after someone (not "michael lane")
+            # "orange county", "baker street": a place named after someone (not "michael lane")
             blocked[i] = blocked[i + 1] = True
             i += 2
             continue
@@ -98,8 +98,8 @@ def person_despite_place(lows: list[str], bases: list[str], i: int, end: int, ki
     """A one-word place that is also a name, read as a person unless a place is meant.
 
     Cities share names with people ("alvarado", "chelsea", "david"): such a word is a place
-    only after a place preposition ("weather in sydney", "trains to chester" with no message
-    around), never in "paris hilton" or "email sydney".
+    only after a place preposition ("rain in sydney", "buses to chester" with no message
+    around), never in "paris jackson" or "email sydney".
     """
     if kind == "thing" or end != i + 1:
         return False
@@ -111,16 +111,16 @@ def person_despite_place(lows: list[str], bases: list[str], i: int, end: int, ki
         and not lexicon.is_word(bases[end])
         and (bases[end] in lexicon.family() or clearly_name(bases[end]))
     ):
-        return True  # "paris hilton", "arnold schwarzenegger"
+        return True  # "paris jackson", "sylvester stallone"
     prev = lows[i - 1] if i > 0 else ""
     if (
         low in lexicon.family()
         and prev not in STOP
         and (prev in lexicon.given() or lexicon.proper_margins().get(prev, 0.0) >= CLEAR_MARGIN)
     ):
-        return True  # "jennifer lopez", "barack obama"
+        return True  # "maria lopez", "angela merkel"
     if prev in PERSON_VERBS or trigger(lows, i) is True or person_of_words(lows, i):
-        return True  # "email sydney", "my name is jordan", "the wife of obama"
+        return True  # "email sydney", "my name is jordan", "the wife of macron"
     if prev == "for" and low in lexicon.plain_given():
         return True  # "a ride for chad"
     if kind == "region" or prev in PLACE_BEFORE or prev in gazetteer.PLACE_MODIFIERS:

@@ -18,9 +18,9 @@ from gateway.redaction.detectors.names.words import (
 def widen(line: Line, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Merge overlapping names and stretch each over the rest of a full name.
 
-    "arnold schwarzenegger" is one name even when only "arnold" was found: the next token
+    "sylvester stallone" is one name even when only "arnold" was found: the next token
     joins when it is a family name, a proper noun or an unknown token, and the previous one
-    when it is a given name ("dolly parton" found from "parton").
+    when it is a given name ("holly robinson" found from "parton").
     """
     if not ranges:
         return []
@@ -34,7 +34,7 @@ def widen(line: Line, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     for i, j in merged:
         while j < line.n and j - i < MAX_NAME_TOKENS and _joins_after(line, j):
             if j - i >= 2 and lexicon.is_word(line.bases[j]):
-                break  # a third word is no part of the name: "paris hilton still"
+                break  # a third word is no part of the name: "paris jackson still"
             j += 1
         while i > 0 and j - i < MAX_NAME_TOKENS and _joins_before(line, i - 1):
             i -= 1
@@ -57,13 +57,13 @@ def _joins_after(line: Line, j: int) -> bool:
     if base in SAYS or base in CALLABLE:
         return False
     if j - 2 >= 0 and lexicon.is_word(line.bases[j - 1]) and lexicon.is_word(base):
-        return False  # two words in a row are no name's end ("alan partridge book")
+        return False  # two words in a row are no name's end ("kate morgan book")
     if (
         line.bases[j - 1] in lexicon.plain_given()
         and lexicon.family_rank(base) <= AFTER_GIVEN_RANK
         and lexicon.zipf(base) < AFTER_GIVEN_ZIPF
     ):
-        return True  # "tom cruise": rarer family names that are words, after a clear given name
+        return True  # "emma stone": rarer family names that are words, after a clear given name
     return lexicon.common_family(base) or namelike(base)
 
 

@@ -121,7 +121,7 @@ CALLABLE = frozenset(
     boss team family friend friends parents kids children wife husband son daughter brother
     sister mother father uncle aunt grandmother grandfather colleague colleagues""".split()
 )
-# A person's communication verbs: "did mark post anything", "when casey emails me".
+# A person's communication verbs: "did mark reply anything", "when casey emails me".
 SAYS = frozenset(
     """post posted posts send sent sends email emailed emails write wrote writes text texted
     texts call called calls reply replied replies message messaged messages tweet tweeted
@@ -152,7 +152,7 @@ MUSIC = frozenset(
 CLAUSE_BREAK = re.compile(r"[.,!?;:]")
 SENTENCE_END = re.compile(r"[.!?]\s*$")
 IRISH_OR_ITALIAN = re.compile(r"[od]'[a-z]{2,}")  # "o'neal", "o'brien", "d'angelo"
-# "the wife of obama", "the story of ramanujan": what "of" a person is said of.
+# "the wife of macron", "the story of galileo": what "of" a person is said of.
 PERSON_OF = frozenset(
     """wife husband son daughter mother father brother sister family story life biography
     birthday age death movies films books career photos pictures quotes children parents
@@ -177,7 +177,7 @@ OWNED_EVENTS = frozenset(
 ANNOUNCE_WITH_MESSAGING = frozenset("to from with for and about between".split())
 CLEAR_MARGIN = 2.0  # e^2: written capitalised over seven times as often as not
 AFTER_GIVEN_RANK = 10000
-AFTER_GIVEN_ZIPF = 5.0  # but no everyday word: "giuseppe still", "modi win"
+AFTER_GIVEN_ZIPF = 5.0  # but no everyday word: "giuseppe still", "lina win"
 
 
 def base_form(low: str) -> str:
