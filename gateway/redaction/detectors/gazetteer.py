@@ -122,20 +122,28 @@ def regions() -> frozenset[tuple[str, ...]]:
 def _read_places(filename: str) -> frozenset[tuple[str, ...]]:
     if "geonames" in lexicon.disabled:
         return frozenset()
-    return frozenset(tuple(line.split()) for line in lexicon.data(filename).splitlines() if line)
+    return frozenset(tuple(line.split()) for line in _lines(filename))
 
 
 @cache
 def _index() -> tuple[dict[tuple[str, ...], str], dict[str, int]]:
     """Every phrase with its kind, and per first word the longest phrase it starts."""
     kinds: dict[tuple[str, ...], str] = {}
-    longest: dict[str, int] = {}
+    if "geonames" not in lexicon.disabled:
+        # straight from the files (not via places()): this runs on every process's first call
+        for kind, filename in (("place", "places.txt"), ("region", "regions.txt")):
+            kinds.update(dict.fromkeys(map(tuple, map(str.split, _lines(filename))), kind))
     # later kinds win a tie: a brand or landmark over a country over a city of the same name
-    for kind, phrases in (("place", places()), ("region", regions()), ("thing", things())):
-        for words in phrases:
-            kinds[words] = kind
-            longest[words[0]] = max(longest.get(words[0], 0), len(words))
+    kinds.update(dict.fromkeys(things(), "thing"))
+    longest: dict[str, int] = {}
+    for words in kinds:
+        if len(words) > longest.get(words[0], 0):
+            longest[words[0]] = len(words)
     return kinds, longest
+
+
+def _lines(filename: str) -> list[str]:
+    return [line for line in lexicon.data(filename).splitlines() if line]
 
 
 def clear() -> None:

@@ -11,9 +11,12 @@
 """
 
 import gzip
+import importlib.util
 import unicodedata
 from functools import cache
 from importlib import resources
+from pathlib import Path
+from typing import cast
 
 from gateway.redaction.detectors import namelists
 
@@ -104,12 +107,29 @@ def english() -> frozenset[str]:
 def _zipf() -> dict[str, float]:
     if "wordfreq" in disabled:
         return {}
-    from wordfreq import get_frequency_list  # imported here: a third of a second, paid once
-
     # the list comes in buckets of one centibel: bucket i holds words of Zipf 9 - i / 100
-    buckets = get_frequency_list("en", "large")
     last = int(round((9 - UNKNOWN_ZIPF) * 100))
-    return {w: 9 - i / 100 for i, bucket in enumerate(buckets[: last + 1]) for w in bucket}
+    return {w: 9 - i / 100 for i, bucket in enumerate(_buckets()[: last + 1]) for w in bucket}
+
+
+def _buckets() -> list[list[str]]:
+    """wordfreq's large English list, read straight from its data file when it has the known
+    layout: importing wordfreq itself (langcodes, ftfy, regex) costs more than the list."""
+    spec = importlib.util.find_spec("wordfreq")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(spec.submodule_search_locations[0]) / "data" / "large_en.msgpack.gz"
+        try:
+            import msgpack
+
+            with gzip.open(path, "rb") as f:
+                data = msgpack.load(f, raw=False)
+            if isinstance(data, list) and data and data[0] == {"format": "cB", "version": 1}:
+                return cast(list[list[str]], data[1:])
+        except (ImportError, OSError, ValueError):
+            pass
+    from wordfreq import get_frequency_list  # the public way, should the layout change
+
+    return get_frequency_list("en", "large")
 
 
 @cache
