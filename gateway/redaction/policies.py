@@ -1,8 +1,16 @@
 """Named redaction policies as data: which detectors run and what each entity type becomes."""
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+# The detectors' version: bump it whenever a detector finds something different, so text
+# redacted and stored under an older version can be told apart (tests/redaction/test_version.py
+# fails until it is bumped). 1: census names and the first address list; 2: names as people say
+# them (possessives, full names, announced unknown names, non-US lists, places and brands kept)
+# and every USPS street suffix.
+REDACTOR_VERSION = 2
 
 # What a policy may do with a detected entity.
 ACTIONS = frozenset({"placeholder", "drop", "mask_last4", "mask_zip3", "keep"})
@@ -66,6 +74,17 @@ class Policy:
             # every detector runs: skipping one would let what it finds leave unredacted
             raise ValueError(f"policy {self.name!r}: detectors {sorted(missing)} must run")
         object.__setattr__(self, "actions", MappingProxyType(dict(self.actions)))
+
+    @property
+    def version(self) -> str:
+        """What stored redacted text records: the detectors' version and this policy's actions.
+
+        ``"2.3f9a1c0e"``: `REDACTOR_VERSION`, then a digest of the name, actions and detectors,
+        so it changes when the detectors or what the policy does with their findings change.
+        """
+        actions = ",".join(f"{entity}={action}" for entity, action in sorted(self.actions.items()))
+        spec = f"{self.name}|{actions}|{','.join(self.detectors)}"
+        return f"{REDACTOR_VERSION}.{hashlib.sha256(spec.encode()).hexdigest()[:8]}"
 
     def action(self, entity: str) -> str:
         """The action for `entity`; types a policy does not mention are placeholdered."""

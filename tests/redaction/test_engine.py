@@ -115,3 +115,13 @@ def test_values_shown_in_clear_are_kept_in_the_text_too():
     assert "2234430" not in redact(text, "standard").text
     # a detection reaching beyond the kept value is still redacted whole
     assert "5309" not in redact(text, "standard", keep=["867"]).text
+
+
+def test_warm_loads_the_word_lists_before_the_first_call():
+    from gateway.redaction import warm
+    from gateway.redaction.detectors import lexicon
+
+    lexicon.clear()
+    warm()
+    assert lexicon.given.cache_info().currsize == 1
+    assert lexicon.proper_margins.cache_info().currsize == 1

@@ -2,33 +2,18 @@
 
 import re
 
+from gateway.redaction.detectors import usps
 from gateway.redaction.normalise import View
 from gateway.redaction.spans import Span
 
-# USPS Publication 28, appendix C1: street suffixes and their common abbreviations.
-_SUFFIXES = """
-alley aly allee annex anx arcade arc avenue ave av bayou branch br bridge brg brook brk brooks
-burg burgs bypass byp camp cp canyon cyn cape cpe causeway cswy center ctr centers circle cir
-circles cliff clf cliffs clfs club common commons corner cor corners cors course crse court ct
-courts cts cove cv coves creek crk crescent cres crest crst crossing xing crossroad curve dale dl
-dam dm divide dv drive dr drives estate est estates ests expressway expy extension ext extensions
-fall falls fls ferry fry field fld fields flds flat flt flats flts ford frd fords forest frst
-forge frg forges fork frk forks frks fort ft freeway fwy garden gdn gardens gdns gateway gtwy glen
-gln glens green grn greens grove grv groves harbor hbr harbors haven hvn heights hts highway hwy
-hill hl hills hls hollow holw inlet island islands iss isle junction jct junctions key ky keys
-knoll knl knolls lake lk lakes lks land landing lndg lane ln light lgt lights loaf lf lock lck
-locks lodge ldg loop mall manor mnr manors meadow mdw meadows mdws mews mill ml mills mission msn
-motorway mtwy mount mt mountain mtn mountains neck nck orchard orch oval overpass opas park parks
-parkway pkwy parkways pass passage path pike pine pines pnes place pl plain pln plains plaza plz
-point pt points ports port prt prairie pr radial radl ramp ranch rnch rapid rpd rapids rpds rest
-ridge rdg ridges river rvr road rd roads route rte row rue run
-shoal shl shoals shore shr shores skyway
-spring spg springs spur spurs square sq squares station sta stravenue stra stream strm street st
-streets summit smt terrace ter throughway trwy trace trce track trak trafficway trfy trail trl
-tunnel tunl turnpike tpke underpass upas union unions valley vly valleys via viaduct view vw
-views village vlg villages ville vl vista vis walk walks wall way ways well wells
-"""
-_SUFFIX = "|".join(sorted(set(_SUFFIXES.split()), key=len, reverse=True))
+# Every spelling of USPS Publication 28 appendix C1, longest first so "streets" beats "st".
+# Abbreviations that are also everyday words count only when capitalised ("Goat Is", not
+# "order 4 s is out for delivery").
+_WORD_ABBREVIATIONS = frozenset({"is", "un"})
+_SUFFIX = "|".join(
+    sorted(usps.all_suffix_forms() - _WORD_ABBREVIATIONS, key=len, reverse=True)
+    + [f"(?-i:{w.capitalize()}|{w.upper()})" for w in sorted(_WORD_ABBREVIATIONS)]
+)
 # Words that end a quantity phrase, never start a street name ("2 large pizzas", "5 on the way").
 _NOT_STREET = (
     r"the|a|an|on|in|at|to|for|of|and|or|my|your|me|is|it|by|from|with|this|that|more|less|large"
@@ -48,9 +33,11 @@ _STATE_NAMES = (
     "|west virginia|wisconsin|wyoming"
 )
 _STATE = rf"(?:{'|'.join(_STATES.split())}|{_STATE_NAMES})"
+# A secondary unit (appendix C2): "apt. 5", "suite 200", "apartment four b" (view: "4 b").
+_UNIT_WORD = "|".join(sorted(usps.UNIT_DESIGNATORS, key=len, reverse=True))
 _UNIT = (
-    r"(?:,?\s+(?:apt\.?|apartment|suite|ste\.?|unit|room|rm\.?|floor|fl\.?|#)\s*#?\s*"
-    r"(?:\d+[A-Za-z]?|[A-Za-z]\b)(?:\s?[A-Za-z]\b)?)"
+    rf"(?:,?\s+(?:(?:{_UNIT_WORD})\.?|#)(?:\s+(?:number|no\.?))?\s*#?\s*"
+    r"(?:\d+[A-Za-z]?|[A-Za-z]\b)(?:\s?(?:\d+|[A-Za-z])\b)?)"
 )
 _CITY_STATE_ZIP = (
     rf"(?:,?\s+(?:[A-Za-z][A-Za-z'.-]*\s+){{0,2}}[A-Za-z][A-Za-z'.-]*,?\s+{_STATE}\.?,?\s+"
@@ -69,12 +56,21 @@ _PO_BOX = re.compile(r"\b(?:p\.?\s?o\.?\s?box|post office box)\s+\d+\b", re.I)
 _STATE_ZIP = re.compile(rf"\b{_STATE}\.?,?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)\b", re.I)
 
 
+_DIGIT = re.compile(r"\d")
+_LETTERS = re.compile(r"[a-z]+")
+_SUFFIX_WORDS = frozenset(usps.all_suffix_forms())
+
+
 def detect(view: View) -> list[Span]:
     """Find street addresses, PO boxes and state-plus-ZIP codes in the detection view."""
     found: list[Span] = []
     text = view.text
-    for match in _ADDRESS.finditer(text):
-        found.append(Span("ADDRESS", *view.original(match.start(), match.end())))
+    if _DIGIT.search(text) is None:
+        return found  # every address form starts with or holds a number
+    if not _SUFFIX_WORDS.isdisjoint(_LETTERS.findall(text.lower())):
+        # the street pattern is long: run it only where some suffix word occurs at all
+        for match in _ADDRESS.finditer(text):
+            found.append(Span("ADDRESS", *view.original(match.start(), match.end())))
     for match in _PO_BOX.finditer(text):
         found.append(Span("ADDRESS", *view.original(match.start(), match.end())))
     for match in _STATE_ZIP.finditer(text):

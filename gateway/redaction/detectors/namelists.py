@@ -3,34 +3,38 @@
 from functools import cache
 from importlib import resources
 
-from gateway.redaction.detectors.commonwords import COMMON_WORDS
 
-
-def _read(filename: str) -> frozenset[str]:
-    # Each line: NAME  frequency  cumulative-frequency  rank; only the name is needed.
+def _read(filename: str) -> dict[str, int]:
+    # Each line: NAME  frequency  cumulative-frequency  rank; the name and its rank are kept.
     data = resources.files("names").joinpath(filename).read_text(encoding="ascii")
-    return frozenset(line.split(maxsplit=1)[0].lower() for line in data.splitlines() if line)
+    ranks: dict[str, int] = {}
+    for line in data.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            ranks.setdefault(parts[0].lower(), int(parts[3]))
+    return ranks
 
 
 @cache
+def given_ranks() -> dict[str, int]:
+    """Census given names (about 5,500), lower case, with their best rank (1 is commonest)."""
+    ranks = _read("dist.female.first")
+    for name, rank in _read("dist.male.first").items():
+        ranks[name] = min(rank, ranks.get(name, rank))
+    return ranks
+
+
+@cache
+def family_ranks() -> dict[str, int]:
+    """Census family names (about 89,000), lower case, with their rank."""
+    return _read("dist.all.last")
+
+
 def all_given_names() -> frozenset[str]:
-    """Census given names (about 5,500), lower case, including those that are also words."""
-    return _read("dist.male.first") | _read("dist.female.first")
+    """Census given names, including those that are also words ("Will", "May", "Grace")."""
+    return frozenset(given_ranks())
 
 
-@cache
-def given_names() -> frozenset[str]:
-    """Census given names without those that are mostly words ("Will", "May", "Grace")."""
-    return all_given_names() - COMMON_WORDS
-
-
-@cache
-def family_names() -> frozenset[str]:
-    """Census family names (about 89,000), lower case, without those that are mostly words."""
-    return all_family_names() - COMMON_WORDS
-
-
-@cache
 def all_family_names() -> frozenset[str]:
     """Census family names including those that are also common words ("Long", "Young")."""
-    return _read("dist.all.last")
+    return frozenset(family_ranks())
