@@ -8,7 +8,6 @@ version is redacted again before it is shown and written back (`ensure_current_f
 read never serves a stale form.
 """
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -19,17 +18,14 @@ from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import pseudonyms as pseudonyms_repo
 from gateway.services import audio, tiers
 
-# Bump when the detectors change what they find: every stored form then counts as stale.
-# (A change of a policy's actions changes its version by itself: see `form_version`.)
-DETECTORS_VERSION = "1"
-
 # Fields shown as they are when the tier includes them.
 _PLAIN_FIELDS = ("intent", "outcome", "order_ref")
 
 
 def form_version(policy: Policy) -> str:
-    """The version a stored form made under `policy` records: detectors and policy together."""
-    return f"{DETECTORS_VERSION}.{hashlib.sha256(repr(policy).encode()).hexdigest()[:12]}"
+    """The version a stored form made under `policy` records: the detectors' version and the
+    policy's actions together (`Policy.version`), so a change of either makes it stale."""
+    return policy.version
 
 
 def current_versions() -> dict[str, str]:

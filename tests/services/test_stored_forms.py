@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.redaction import Placeholders, get_policy, policy_names, redact
+from gateway.redaction import Placeholders, get_policy, policies, policy_names, redact
 from gateway.services import redaction as redaction_service
 
 TEXT = "call maria lopez at 555 867 5309 about order 88231907"
@@ -105,7 +105,7 @@ def test_a_version_bump_never_lets_a_stale_form_be_served(client, make, world, m
         "UPDATE interaction_texts SET utterance = %s WHERE interaction_id = %s RETURNING 1",
         (TEXT, interaction),
     )
-    monkeypatch.setattr(redaction_service, "DETECTORS_VERSION", "2-test")
+    monkeypatch.setattr(policies, "REDACTOR_VERSION", "2-test")
     base = f"/v1/skills/{reader['skill']}/interactions"
     (listed,) = client.get(base, headers=reader["headers"]).get_json()["interactions"]
     single = client.get(f"{base}/{interaction}", headers=reader["headers"]).get_json()

@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gateway.redaction import policies
+
 
 @pytest.fixture
 def trusted(make, bearer):
@@ -183,7 +185,6 @@ def test_search_and_keyset_pagination_work_together(client, make, trusted):
 
 
 def test_search_never_matches_a_stale_form(client, make, trusted, monkeypatch):
-    from gateway.services import redaction as redaction_service
 
     now = datetime.now(UTC)
     make.consent(trusted["user"], trusted["skill"], granted_at=now - timedelta(days=1))
@@ -196,5 +197,5 @@ def test_search_never_matches_a_stale_form(client, make, trusted, monkeypatch):
         "WHERE interaction_id = %s RETURNING 1",
         (interaction,),
     )
-    monkeypatch.setattr(redaction_service, "DETECTORS_VERSION", "9-stale")
+    monkeypatch.setattr(policies, "REDACTOR_VERSION", "9-stale")
     assert _list(client, trusted, q="maria") == []
