@@ -1,4 +1,4 @@
-"""The `skillgw` command line: serve, demo, database migrations and trying redaction policies."""
+"""The `skillgw` command line: serve, demo, migrations, bulk import, retention and redaction."""
 
 import json
 import os
@@ -270,6 +270,78 @@ def redact(policy: str, as_json: bool) -> None:
     except BrokenPipeError:
         # `skillgw redact < big.txt | head` closes the pipe early: not an error
         os._exit(0)
+
+
+# --- skillgw ingest
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--batch",
+    "batch_size",
+    type=click.IntRange(1, 50_000),
+    default=1000,
+    show_default=True,
+    help="Lines per transaction: a batch is written whole or not at all.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    help="Processes that validate and redact (default: one per core; 0: this process).",
+)
+@click.option("--dry-run", is_flag=True, help="Validate, redact and check; write nothing.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write every rejected line (number, platform id, reasons) to this JSON Lines file.",
+)
+@click.option(
+    "--from-line",
+    type=click.IntRange(1),
+    default=1,
+    help="Start at this line number (to resume an interrupted import).",
+)
+@click.option(
+    "--show-rejects",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    help="How many rejected lines the summary lists.",
+)
+def ingest(
+    source: str,
+    batch_size: int,
+    workers: int | None,
+    dry_run: bool,
+    rejects: Path | None,
+    from_line: int,
+    show_rejects: int,
+) -> None:
+    """Import interactions from a JSON Lines file (- reads stdin).
+
+    One record per line, as in POST /v1/ingest/interactions, with the same validation and
+    write-time redaction. A bad line is reported with its number and does not stop the
+    others; a platform id imported before with the same content is skipped. Exits 1 when a
+    line was rejected, 130 when interrupted (the batch being written is rolled back).
+    """
+    from gateway import bulk_import
+
+    with database(_settings()) as settings:
+        try:
+            status = bulk_import.run(
+                settings["DATABASE_URL"],
+                source,
+                batch_size=batch_size,
+                workers=workers,
+                dry_run=dry_run,
+                from_line=from_line,
+                rejects=rejects,
+                show=show_rejects,
+            )
+        except (RuntimeError, psycopg.OperationalError) as exc:
+            raise click.ClickException(str(exc).strip()) from None
+    sys.exit(status)
 
 
 def register(app: Any) -> None:
