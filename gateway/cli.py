@@ -6,6 +6,7 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from psycopg.rows import dict_row
 from gateway import config as config_module
 from gateway import migrate
 from gateway.embedded import EMBEDDED_FOLDER
+from gateway.models import Conn
 
 
 @contextmanager
@@ -94,6 +96,7 @@ def _run_server(
             if applied:
                 versions = ", ".join(f"{v:04d}" for v in applied)
                 click.echo(f"Applied migrations: {versions}", err=True)
+        _create_months_ahead(settings)
         if before is not None:
             before(settings, url)
         server.serve(
@@ -272,6 +275,29 @@ def redact(policy: str, as_json: bool) -> None:
         os._exit(0)
 
 
+def _create_months_ahead(settings: dict[str, Any]) -> None:
+    """Create the coming months' partitions before the workers start (as the app role, which
+    may call the owner's function for it), so that no operator has to."""
+    from gateway import app_conninfo
+    from gateway.services import retention as retention_service
+
+    try:
+        with psycopg.connect(app_conninfo(settings), row_factory=dict_row) as conn:
+            created = retention_service.ensure_months_ahead(conn, now=datetime.now(UTC))
+    except psycopg.Error as exc:
+        # not fatal: ingest creates a missing month itself, only more slowly
+        click.echo(f"Could not create the coming months' partitions: {exc}".strip(), err=True)
+        return
+    if created:
+        click.echo("Created partitions for " + ", ".join(f"{m:%Y-%m}" for m in created), err=True)
+
+
+@contextmanager
+def _owner_connection(settings: dict[str, Any]) -> Iterator[Conn]:
+    with psycopg.connect(settings["DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+
+
 # --- skillgw ingest
 
 
@@ -342,6 +368,64 @@ def ingest(
         except (RuntimeError, psycopg.OperationalError) as exc:
             raise click.ClickException(str(exc).strip()) from None
     sys.exit(status)
+
+
+# --- skillgw retention
+
+
+@main.group()
+def retention() -> None:
+    """Retention: whole months of interactions past GATEWAY_RETENTION_MONTHS are dropped."""
+
+
+@retention.command("run")
+@click.option(
+    "--months",
+    type=click.IntRange(1),
+    help="Whole months kept before the current one (default: GATEWAY_RETENTION_MONTHS).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be dropped and created; change nothing."
+)
+def retention_run(months: int | None, dry_run: bool) -> None:
+    """Drop the months past retention, with their redacted forms and audio references, and
+    create the partitions of the next months. Runs as the owner role; run it daily."""
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import retention as retention_service
+
+    settings = _settings()
+    months = months or settings["RETENTION_MONTHS"]
+    now = datetime.now(UTC)
+    oldest = retention_service.oldest_kept_month(now=now, months=months)
+    would = "Would drop" if dry_run else "Dropped"
+    with database(settings) as settings, _owner_connection(settings) as conn:
+        click.echo(f"Keeping {months} months before the current one: from {oldest:%Y-%m} on.")
+        with conn.transaction():
+            if dry_run:
+                missing = retention_service.missing_months_ahead(conn, now=now)
+            else:
+                missing = retention_service.ensure_months_ahead(conn, now=now)
+        if missing:
+            created = ", ".join(f"{m:%Y-%m}" for m in missing)
+            click.echo(f"{'Would create' if dry_run else 'Created'} partitions for {created}.")
+        expired = retention_service.expired_months(conn, now=now, months=months)
+        if not expired:
+            click.echo("No month is past retention.")
+        for month in expired:
+            try:
+                with conn.transaction():
+                    bind_principal(conn, SYSTEM)
+                    dropped = retention_service.drop_month(conn, month, dry_run=dry_run)
+            except psycopg.errors.LockNotAvailable:
+                raise click.ClickException(
+                    f"{month:%Y-%m} is in use (a long transaction holds it); nothing of it was "
+                    "dropped. Run again later."
+                ) from None
+            click.echo(
+                f"{would} {month:%Y-%m}: {dropped.interactions:,} interactions, "
+                f"{dropped.forms:,} redacted forms, {dropped.audio:,} audio references."
+            )
 
 
 def register(app: Any) -> None:
