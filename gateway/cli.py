@@ -428,6 +428,52 @@ def retention_run(months: int | None, dry_run: bool) -> None:
             )
 
 
+# --- skillgw redaction
+
+
+@main.group()
+def redaction() -> None:
+    """Stored redacted forms (made at write time under every policy)."""
+
+
+@redaction.command("refresh")
+@click.option(
+    "--batch",
+    "batch_size",
+    type=click.IntRange(1, 10_000),
+    default=500,
+    show_default=True,
+    help="Interactions per transaction.",
+)
+def redaction_refresh(batch_size: int) -> None:
+    """Redact again every interaction whose stored forms are missing or were made by an older
+    detector or policy version (reads already never serve those; this saves them the work)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import redaction_refresh
+
+    done = 0
+    after = None
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with database(_settings()) as settings, _owner_connection(settings) as conn:
+        with Progress(*columns, console=Console(stderr=True)) as progress:
+            task = progress.add_task("Refreshing stale forms")
+            while True:
+                with conn.transaction():
+                    bind_principal(conn, SYSTEM)
+                    count, after = redaction_refresh.refresh_stale_forms(
+                        conn, after=after, limit=batch_size
+                    )
+                if not count:
+                    break
+                done += count
+                progress.update(task, description=f"Refreshed {done:,} interactions")
+    click.echo(f"Refreshed the stored forms of {done:,} interactions.")
+
+
 def register(app: Any) -> None:
     """Make the commands reachable as `flask --app app <command>` too."""
     for command in main.commands.values():
