@@ -291,7 +291,7 @@ class Importer:
         records, forms, duplicates, rejected = self._screen(prepared)
         batch = self._import(records, forms)
         if self.dry_run:
-            self._rollback()
+            self.rollback()
             for index, result in batch.stored.items():
                 if result.created:
                     self._dry_ledger[result.platform_interaction_id] = (
@@ -323,21 +323,21 @@ class Importer:
                 )
             except Conflict:
                 # another import stored some of these ids first: the next attempt sees them
-                self._rollback()
+                self.rollback()
                 if attempt == _ATTEMPTS:
                     raise
                 attempt += 1
             except BaseException:
-                self._rollback()
+                self.rollback()
                 raise
 
     def commit(self) -> None:
         if not self.dry_run:
             self.conn.commit()
 
-    def _rollback(self) -> None:
+    def rollback(self) -> None:
         # after a lost connection there is nothing left to roll back on the server
-        with suppress(psycopg.OperationalError):
+        with suppress(psycopg.Error):
             self.conn.rollback()
 
 
@@ -416,8 +416,10 @@ def import_stream(
                         on_batch(prepared, outcome)
         except KeyboardInterrupt:
             summary.interrupted = True
+            importer.rollback()
         except (psycopg.Error, Conflict) as exc:
             summary.error = str(exc).strip() or exc.__class__.__name__
+            importer.rollback()
     summary.seconds = time.perf_counter() - started
     return summary
 
