@@ -400,7 +400,9 @@ def retention_run(months: int | None, dry_run: bool) -> None:
     oldest = retention_service.oldest_kept_month(now=now, months=months)
     would = "Would drop" if dry_run else "Dropped"
     with database(settings) as settings, _owner_connection(settings) as conn:
-        click.echo(f"Keeping {months} months before the current one: from {oldest:%Y-%m} on.")
+        click.echo(
+            f"Keeping {_many(months, 'month')} before the current one: from {oldest:%Y-%m} on."
+        )
         with conn.transaction():
             if dry_run:
                 missing = retention_service.missing_months_ahead(conn, now=now)
@@ -423,9 +425,14 @@ def retention_run(months: int | None, dry_run: bool) -> None:
                     "dropped. Run again later."
                 ) from None
             click.echo(
-                f"{would} {month:%Y-%m}: {dropped.interactions:,} interactions, "
-                f"{dropped.forms:,} redacted forms, {dropped.audio:,} audio references."
+                f"{would} {month:%Y-%m}: {_many(dropped.interactions, 'interaction')}, "
+                f"{_many(dropped.forms, 'redacted form')}, "
+                f"{_many(dropped.audio, 'audio reference')}."
             )
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 # --- skillgw redaction
@@ -471,7 +478,7 @@ def redaction_refresh(batch_size: int) -> None:
                     break
                 done += count
                 progress.update(task, description=f"Refreshed {done:,} interactions")
-    click.echo(f"Refreshed the stored forms of {done:,} interactions.")
+    click.echo(f"Refreshed the stored forms of {_many(done, 'interaction')}.")
 
 
 def register(app: Any) -> None:

@@ -118,7 +118,7 @@ def test_the_command_drops_past_months_creates_coming_ones_and_a_dry_run_changes
     preview = runner.invoke(main, ["retention", "run", "--dry-run"])
 
     assert preview.exit_code == 0, preview.output
-    assert f"Would drop {old_month}: 1 interactions, 3 redacted forms, 1 audio references." in (
+    assert f"Would drop {old_month}: 1 interaction, 3 redacted forms, 1 audio reference." in (
         preview.stdout
     )
     assert "Would create partitions for" in preview.stdout
@@ -127,7 +127,7 @@ def test_the_command_drops_past_months_creates_coming_ones_and_a_dry_run_changes
     done = runner.invoke(main, ["retention", "run"])
 
     assert done.exit_code == 0, done.output
-    assert f"Dropped {old_month}: 1 interactions, 3 redacted forms, 1 audio references." in (
+    assert f"Dropped {old_month}: 1 interaction, 3 redacted forms, 1 audio reference." in (
         done.stdout
     )
     assert platform.count("interactions") == 1 and platform.count("vault.audio_recordings") == 1
