@@ -1,4 +1,4 @@
-"""The `skillgw` command line: serve, demo, database migrations and trying redaction policies."""
+"""The `skillgw` command line: serve, demo, migrations, bulk import, retention and redaction."""
 
 import json
 import os
@@ -6,6 +6,7 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from psycopg.rows import dict_row
 from gateway import config as config_module
 from gateway import migrate, secret_key
 from gateway.binding import derive_binding_key
-from gateway.db import use_binding_key
+from gateway.db import bind_principal, use_binding_key
 from gateway.embedded import EMBEDDED_FOLDER
+from gateway.models import SYSTEM, Conn
 
 
 @contextmanager
@@ -108,6 +110,7 @@ def _run_server(
             if applied:
                 versions = ", ".join(f"{v:04d}" for v in applied)
                 click.echo(f"Applied migrations: {versions}", err=True)
+        _create_months_ahead(settings)
         if before is not None:
             before(settings, url)
         server.serve(
@@ -288,6 +291,219 @@ def redact(policy: str, as_json: bool) -> None:
     except BrokenPipeError:
         # `skillgw redact < big.txt | head` closes the pipe early: not an error
         os._exit(0)
+
+
+def _create_months_ahead(settings: dict[str, Any]) -> None:
+    """Create the coming months' partitions before the workers start (as the app role, which
+    may call the owner's function for it), so that no operator has to."""
+    from gateway import app_conninfo
+    from gateway.services import retention as retention_service
+
+    try:
+        with psycopg.connect(app_conninfo(settings), row_factory=dict_row) as conn:
+            use_binding_key(conn, _binding_key(settings))
+            bind_principal(conn, SYSTEM)  # the owner's function checks the caller's proof
+            created = retention_service.ensure_months_ahead(conn, now=datetime.now(UTC))
+            conn.commit()
+    except psycopg.Error as exc:
+        # not fatal: ingest creates a missing month itself, only more slowly
+        click.echo(f"Could not create the coming months' partitions: {exc}".strip(), err=True)
+        return
+    if created:
+        click.echo("Created partitions for " + ", ".join(f"{m:%Y-%m}" for m in created), err=True)
+
+
+@contextmanager
+def _owner_connection(settings: dict[str, Any]) -> Iterator[Conn]:
+    """An owner connection whose SYSTEM bindings carry the proof privileged writes need."""
+    with psycopg.connect(settings["DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+        use_binding_key(conn, _binding_key(settings))
+        yield conn
+
+
+# --- skillgw ingest
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--batch",
+    "batch_size",
+    type=click.IntRange(1, 50_000),
+    default=1000,
+    show_default=True,
+    help="Lines per transaction: a batch is written whole or not at all.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    help="Processes that validate and redact (default: one per core; 0: this process).",
+)
+@click.option("--dry-run", is_flag=True, help="Validate, redact and check; write nothing.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write every rejected line (number, platform id, reasons) to this JSON Lines file.",
+)
+@click.option(
+    "--from-line",
+    type=click.IntRange(1),
+    default=1,
+    help="Start at this line number (to resume an interrupted import).",
+)
+@click.option(
+    "--show-rejects",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    help="How many rejected lines the summary lists.",
+)
+def ingest(
+    source: str,
+    batch_size: int,
+    workers: int | None,
+    dry_run: bool,
+    rejects: Path | None,
+    from_line: int,
+    show_rejects: int,
+) -> None:
+    """Import interactions from a JSON Lines file (- reads stdin).
+
+    One record per line, as in POST /v1/ingest/interactions, with the same validation and
+    write-time redaction. A bad line is reported with its number and does not stop the
+    others; a platform id imported before with the same content is skipped. Exits 1 when a
+    line was rejected, 130 when interrupted (the batch being written is rolled back).
+    """
+    from gateway import bulk_import
+
+    with database(_settings()) as settings:
+        try:
+            status = bulk_import.run(
+                settings["DATABASE_URL"],
+                source,
+                binding_key=_binding_key(settings),
+                batch_size=batch_size,
+                workers=workers,
+                dry_run=dry_run,
+                from_line=from_line,
+                rejects=rejects,
+                show=show_rejects,
+            )
+        except (RuntimeError, psycopg.OperationalError) as exc:
+            raise click.ClickException(str(exc).strip()) from None
+    sys.exit(status)
+
+
+# --- skillgw retention
+
+
+@main.group()
+def retention() -> None:
+    """Retention: whole months of interactions past GATEWAY_RETENTION_MONTHS are dropped."""
+
+
+@retention.command("run")
+@click.option(
+    "--months",
+    type=click.IntRange(1),
+    help="Whole months kept before the current one (default: GATEWAY_RETENTION_MONTHS).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be dropped and created; change nothing."
+)
+def retention_run(months: int | None, dry_run: bool) -> None:
+    """Drop the months past retention, with their redacted forms and audio references, and
+    create the partitions of the next months. Runs as the owner role; run it daily."""
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import retention as retention_service
+
+    settings = _settings()
+    months = months or settings["RETENTION_MONTHS"]
+    now = datetime.now(UTC)
+    oldest = retention_service.oldest_kept_month(now=now, months=months)
+    would = "Would drop" if dry_run else "Dropped"
+    with database(settings) as settings, _owner_connection(settings) as conn:
+        click.echo(
+            f"Keeping {_many(months, 'month')} before the current one: from {oldest:%Y-%m} on."
+        )
+        with conn.transaction():
+            bind_principal(conn, SYSTEM)
+            if dry_run:
+                missing = retention_service.missing_months_ahead(conn, now=now)
+            else:
+                missing = retention_service.ensure_months_ahead(conn, now=now)
+        if missing:
+            created = ", ".join(f"{m:%Y-%m}" for m in missing)
+            click.echo(f"{'Would create' if dry_run else 'Created'} partitions for {created}.")
+        expired = retention_service.expired_months(conn, now=now, months=months)
+        if not expired:
+            click.echo("No month is past retention.")
+        for month in expired:
+            try:
+                with conn.transaction():
+                    bind_principal(conn, SYSTEM)
+                    dropped = retention_service.drop_month(conn, month, dry_run=dry_run)
+            except psycopg.errors.LockNotAvailable:
+                raise click.ClickException(
+                    f"{month:%Y-%m} is in use (a long transaction holds it); nothing of it was "
+                    "dropped. Run again later."
+                ) from None
+            click.echo(
+                f"{would} {month:%Y-%m}: {_many(dropped.interactions, 'interaction')}, "
+                f"{_many(dropped.forms, 'redacted form')}, "
+                f"{_many(dropped.audio, 'audio reference')}."
+            )
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+# --- skillgw redaction
+
+
+@main.group()
+def redaction() -> None:
+    """Stored redacted forms (made at write time under every policy)."""
+
+
+@redaction.command("refresh")
+@click.option(
+    "--batch",
+    "batch_size",
+    type=click.IntRange(1, 10_000),
+    default=500,
+    show_default=True,
+    help="Interactions per transaction.",
+)
+def redaction_refresh(batch_size: int) -> None:
+    """Redact again every interaction whose stored forms are missing or were made by an older
+    detector or policy version (reads already never serve those; this saves them the work)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import redaction_refresh
+
+    done = 0
+    after = None
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with database(_settings()) as settings, _owner_connection(settings) as conn:
+        with Progress(*columns, console=Console(stderr=True)) as progress:
+            task = progress.add_task("Refreshing stale forms")
+            while True:
+                with conn.transaction():
+                    bind_principal(conn, SYSTEM)
+                    count, after = redaction_refresh.refresh_stale_forms(
+                        conn, after=after, limit=batch_size
+                    )
+                if not count:
+                    break
+                done += count
+                progress.update(task, description=f"Refreshed {done:,} interactions")
+    click.echo(f"Refreshed the stored forms of {_many(done, 'interaction')}.")
 
 
 def register(app: Any) -> None:

@@ -55,6 +55,11 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "PORT": (8080, int, "Port `skillgw serve` listens on."),
     "WORKERS": (2, int, "gunicorn worker processes for `skillgw serve`."),
     "ISSUER": ("http://127.0.0.1:8080", str, "OAuth issuer URL in the RFC 8414 metadata."),
+    "RETENTION_MONTHS": (
+        18,
+        int,
+        "Whole months of interactions kept before the current one; older ones are dropped.",
+    ),
 }
 
 
@@ -67,6 +72,8 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings.update(overrides or {})
     if settings["ACCESS_TOKEN_TTL"] > 3600:
         raise ValueError("ACCESS_TOKEN_TTL must be at most 3600 seconds (RFC 9700 §2.2.1)")
+    if settings["RETENTION_MONTHS"] < 1:
+        raise ValueError("RETENTION_MONTHS must be at least 1")
     return settings
 
 
