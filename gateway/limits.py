@@ -70,6 +70,10 @@ def init_app(app: Flask, *, conninfo: str | None = None) -> None:
     # a storage that stops answering falls back to counters in this process, each limit
     # divided among the workers (see `_share`): never a 500, never unlimited
     app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    # with the fallback on, this only covers what flask-limiter does after the response was
+    # made: a count of a failed authentication (deduct_when) or the headers' window read, when
+    # the storage dies mid-request. That loses one count, where raising would be a 500.
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
     # flask-limiter keeps `enabled` from the last app that set it: say it for every app
     app.config.setdefault("RATELIMIT_ENABLED", True)
 

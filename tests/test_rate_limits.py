@@ -426,3 +426,20 @@ def test_a_malformed_token_request_does_not_knock_out_redis(make_app, tiny, redi
     assert oversized.status_code == 413
     # the counters still go to Redis, not to a per-process fallback
     assert list(connection.scan_iter(match=f"*client:{creds.client_id}*"))
+
+
+def test_a_storage_failing_between_check_and_count_is_never_a_500(make_app, monkeypatch):
+    # a failed authentication is checked before the request and counted after it: a storage
+    # that dies in between must cost that one count, not the answer
+    from gateway.limits import limiter
+
+    http = make_app().test_client()
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("storage went away")
+
+    monkeypatch.setattr(limiter._storage, "acquire_entry", unreachable)
+    response = http.get("/v1/developer", headers={"Authorization": "Bearer " + "x" * 43})
+
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_token"
