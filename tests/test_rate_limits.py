@@ -4,6 +4,7 @@ buckets that a stranger cannot spend for someone else; in memory, Redis or Postg
 import os
 import uuid
 
+import psycopg
 import pytest
 import redis
 
@@ -443,3 +444,27 @@ def test_a_storage_failing_between_check_and_count_is_never_a_500(make_app, monk
 
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_token"
+
+
+def test_by_default_the_counts_live_in_the_gateways_postgresql(
+    make_app, app_url, owner_url, tiny
+):
+    from gateway.limit_storage import PostgresStorage
+    from gateway.limits import limiter
+
+    creds = tiny()
+    http = make_app(RATELIMIT_STORAGE_URI="", APP_DATABASE_URL=app_url).test_client()
+    headers = mint(http, creds)
+
+    assert isinstance(limiter.storage, PostgresStorage)
+    assert statuses(http, headers, 4) == [200, 200, 200, 429]
+    with psycopg.connect(owner_url) as owner:
+        rows = owner.execute(
+            "SELECT count(*) FROM rate_limits WHERE key LIKE %s", (f"%{creds.client_id}%",)
+        ).fetchone()
+    assert rows[0] >= 2  # the tier's bucket and the token endpoint's, committed on their own
+
+
+def test_an_unknown_storage_scheme_is_refused_at_start(make_app):
+    with pytest.raises(ValueError, match="RATELIMIT_STORAGE_URI"):
+        make_app(RATELIMIT_STORAGE_URI="memcached://127.0.0.1:11211")
