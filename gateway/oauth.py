@@ -300,7 +300,9 @@ class Protector(ResourceProtector):  # type: ignore[misc]
             raise challenge_for(error, required_scopes=()) from None
 
     def raise_error_response(self, error: OAuth2Error) -> None:
-        raise challenge_for(error, required_scopes=context.current().required_scopes)
+        # authlib calls this from its own decorator; the guards call challenge_for directly
+        ctx = context.find()
+        raise challenge_for(error, required_scopes=ctx.required_scopes if ctx else ())
 
 
 authorization = Server()
