@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from marshmallow import Schema
 
+from gateway.context import RequestContext
 from gateway.exceptions import InvalidInput
-from gateway.models import Conn, Developer, Keyring, Principal
-from gateway.oauth import now
+from gateway.models import Developer, Keyring
 from gateway.security import sign_cursor, verify_cursor
 from gateway.services import developers as developers_service
 from gateway.services import interactions as interactions_service
@@ -48,8 +48,8 @@ def _out(schema: Schema, data: Any) -> dict[str, Any]:
 
 @bp.get("/developer")
 @developer_route
-def who_am_i(conn: Conn, principal: Principal, developer: Developer) -> dict[str, Any]:
-    profile = developers_service.describe_developer(conn, developer_id=developer.id)
+def who_am_i(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    profile = developers_service.describe_developer(ctx.conn, developer_id=developer.id)
     tier = profile.developer.tier
     return _out(
         _DEVELOPER,
@@ -64,16 +64,15 @@ def who_am_i(conn: Conn, principal: Principal, developer: Developer) -> dict[str
 
 @bp.get("/skills")
 @developer_route
-def list_skills(conn: Conn, principal: Principal, developer: Developer) -> dict[str, Any]:
-    return _out(_SKILLS, {"skills": skills_service.list_skills(conn, developer_id=developer.id)})
+def list_skills(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    skills = skills_service.list_skills(ctx.conn, developer_id=developer.id)
+    return _out(_SKILLS, {"skills": skills})
 
 
 @bp.get("/skills/<uuid:skill_id>")
 @developer_route
-def show_skill(
-    conn: Conn, principal: Principal, developer: Developer, skill_id: Any
-) -> dict[str, Any]:
-    skill = skills_service.get_skill(conn, developer_id=developer.id, skill_id=str(skill_id))
+def show_skill(ctx: RequestContext, developer: Developer, skill_id: Any) -> dict[str, Any]:
+    skill = skills_service.get_skill(ctx.conn, developer_id=developer.id, skill_id=str(skill_id))
     return _out(_SKILL, skill)
 
 
@@ -106,16 +105,14 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[datetime, str]:
 
 @bp.get("/skills/<uuid:skill_id>/interactions")
 @developer_route
-def list_interactions(
-    conn: Conn, principal: Principal, developer: Developer, skill_id: Any
-) -> dict[str, Any]:
+def list_interactions(ctx: RequestContext, developer: Developer, skill_id: Any) -> dict[str, Any]:
     args = _query_args()
     fingerprint = _fingerprint(str(skill_id), args)
     after = _decode_cursor(args["cursor"], fingerprint) if "cursor" in args else None
     page = interactions_service.read_interactions(
-        conn,
+        ctx.conn,
         developer=developer,
-        client_id=principal.client_id or "",
+        client_id=ctx.principal.client_id or "",
         skill_id=str(skill_id),
         filters=InteractionFilter(
             since=args.get("since"),
@@ -127,7 +124,7 @@ def list_interactions(
         user_pseudonym=args.get("user"),
         after=after,
         limit=args.get("limit"),
-        now=now(),
+        now=ctx.now(),
         keyring=_keyring(),
     )
     next_cursor = None
@@ -143,15 +140,15 @@ def list_interactions(
 @bp.get("/skills/<uuid:skill_id>/interactions/<uuid:interaction_id>")
 @developer_route
 def show_interaction(
-    conn: Conn, principal: Principal, developer: Developer, skill_id: Any, interaction_id: Any
+    ctx: RequestContext, developer: Developer, skill_id: Any, interaction_id: Any
 ) -> dict[str, Any]:
     item = interactions_service.read_interaction(
-        conn,
+        ctx.conn,
         developer=developer,
-        client_id=principal.client_id or "",
+        client_id=ctx.principal.client_id or "",
         skill_id=str(skill_id),
         interaction_id=str(interaction_id),
-        now=now(),
+        now=ctx.now(),
         keyring=_keyring(),
     )
     return _out(_INTERACTION, item)
