@@ -10,7 +10,7 @@ from psycopg.conninfo import make_conninfo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import config as config_module
-from gateway import limits, oauth
+from gateway import context, limits, oauth
 from gateway.binding import derive_binding_key
 from gateway.db import PooledDatabase
 from gateway.migrate import APP_ROLE
@@ -70,10 +70,22 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _retry_after_only_when_refused(response: Response) -> Response:
-    if response.status_code not in (429, 503):
-        response.headers.pop("Retry-After", None)
+def _request_id(response: Response) -> Response:
+    # the id the error log names, for a caller to quote
+    ctx = context.find()
+    if ctx is not None:
+        response.headers["X-Request-Id"] = ctx.request_id
     return response
+
+
+def default_issuer(settings: Mapping[str, Any]) -> str:
+    """http://HOST:PORT from the settings: right only when clients reach the server there."""
+    host = str(settings["HOST"])
+    return (
+        f"http://[{host}]:{settings['PORT']}"
+        if ":" in host
+        else f"http://{host}:{settings['PORT']}"
+    )
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -83,10 +95,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config.setdefault("CLOCK", oauth.default_clock)
     app.config["SECRET_KEY"] = secret_key(settings)
-    app.config["RATELIMIT_HEADERS_ENABLED"] = True
-    app.config["RATELIMIT_STRATEGY"] = "moving-window"
-    # a broken limiter store falls back to per-process limits, never to a 500 or to no limit
-    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    # the issuer is configuration, never a request's Host header (RFC 8414 §2: clients compare
+    # it with the URL they were given)
+    app.config["ISSUER"] = settings["ISSUER"] or default_issuer(settings)
+    limits.storage_uri(settings)  # a bad storage setting fails before any database starts
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if settings["TRUSTED_PROXIES"]:
         hops = settings["TRUSTED_PROXIES"]
@@ -100,6 +112,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         embedded = start_embedded(Path(settings["DATA_DIR"]) / EMBEDDED_FOLDER)
         settings["DATABASE_URL"] = embedded.database_url
+    conninfo = (
+        app_conninfo(settings) if settings["DATABASE_URL"] or settings["APP_DATABASE_URL"] else None
+    )
     if db is None:
         db = PooledDatabase(
             app_conninfo(settings),
@@ -114,11 +129,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["gateway.db"] = db
     app.extensions["gateway.keyring"] = _keyring(settings)
 
-    # registered before the limiter's own hook so that it runs after it (Flask runs them last
-    # first): flask-limiter adds Retry-After to every response, which only means something on
-    # a refusal
-    app.after_request(_retry_after_only_when_refused)
-    limits.init_app(app)
+    # the rate-limit counters live in the same database, reached as the same role
+    limits.init_app(app, conninfo=conninfo)
     oauth.init_app(app)
 
     from gateway.views import developers, docs, errors, health, ingest
@@ -131,6 +143,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ingest.bp)
     app.register_blueprint(docs.bp)
     app.after_request(_no_store)
+    app.after_request(_request_id)
 
     from gateway import cli
 

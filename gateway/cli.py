@@ -27,6 +27,8 @@ def database(settings: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Yield the settings with DATABASE_URL set, starting the embedded PostgreSQL if it is empty.
 
     The embedded server is stopped on the way out (unless another process still uses it).
+    What it says on stderr is what happened: a server already running is used, not started,
+    and one another process still uses is left running, not stopped.
     """
     if settings["DATABASE_URL"]:
         yield settings
@@ -34,7 +36,11 @@ def database(settings: dict[str, Any]) -> Iterator[dict[str, Any]]:
     from gateway.embedded import start_embedded
 
     folder = Path(settings["DATA_DIR"]) / EMBEDDED_FOLDER
-    click.echo(f"Starting the embedded PostgreSQL in {folder} ...", err=True)
+    running = _embedded_running(folder)
+    if running:
+        click.echo(f"Using the embedded PostgreSQL already running in {folder}", err=True)
+    else:
+        click.echo(f"Starting the embedded PostgreSQL in {folder} ...", err=True)
     embedded = start_embedded(folder)
     owner = os.getpid()
     try:
@@ -44,7 +50,15 @@ def database(settings: dict[str, Any]) -> Iterator[dict[str, Any]]:
         # only the process that started the server stops it
         if os.getpid() == owner:
             embedded.stop()
-            click.echo("Embedded PostgreSQL stopped.", err=True)
+            if not _embedded_running(folder):
+                click.echo("Embedded PostgreSQL stopped.", err=True)
+            elif not running:
+                click.echo("Embedded PostgreSQL left running: another process uses it.", err=True)
+
+
+def _embedded_running(folder: Path) -> bool:
+    # PostgreSQL keeps postmaster.pid in its data folder while it runs and removes it on exit
+    return (folder / "postmaster.pid").exists()
 
 
 def _settings() -> dict[str, Any]:
@@ -101,9 +115,13 @@ def _run_server(
     host = host or settings["HOST"]
     port = settings["PORT"] if port is None else port
     workers = workers or settings["WORKERS"]
+    try:
+        server.refuse_unshared_limits(settings, workers)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    if "GATEWAY_ISSUER" not in os.environ:
-        settings = {**settings, "ISSUER": url}
+    # unless configured (behind a proxy, say), the issuer is the URL this server listens on
+    settings = {**settings, "ISSUER": settings["ISSUER"] or url, "WORKERS": workers}
     with database(settings) as settings:
         if not no_migrate:
             applied = _upgrade(settings)

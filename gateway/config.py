@@ -35,26 +35,43 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     ),
     "ACCESS_TOKEN_TTL": (3600, int, "Access-token lifetime in seconds (at most 3600)."),
     "RATELIMIT_STORAGE_URI": (
-        "memory://",
+        "",
         str,
-        "flask-limiter storage: memory:// or redis://host:port.",
+        "Where rate-limit counters live. Empty: the gateway's own PostgreSQL; redis://host:port "
+        "for a Redis; memory:// only with one worker.",
     ),
     "TOKEN_RATE_LIMIT": (
         "30 per minute",
         str,
-        "Token-endpoint requests per client id (or address).",
+        "Requests of one authenticated client to each OAuth endpoint.",
     ),
     "TOKEN_ADDRESS_RATE_LIMIT": (
         "300 per minute",
         str,
         "OAuth-endpoint requests per client address, all client ids together.",
     ),
+    "AUTH_FAILURE_RATE_LIMIT": (
+        "60 per minute",
+        str,
+        "Failed authentications (OAuth 400/401, /v1 401) per client address before its "
+        "requests are refused unheard.",
+    ),
     "MAX_CONTENT_LENGTH": (1_048_576, int, "Largest request body in bytes; larger is a 413."),
     "TRUSTED_PROXIES": (0, int, "Reverse-proxy hops whose X-Forwarded-* headers are trusted."),
     "HOST": ("127.0.0.1", str, "Address `skillgw serve` listens on."),
     "PORT": (8080, int, "Port `skillgw serve` listens on."),
-    "WORKERS": (2, int, "gunicorn worker processes for `skillgw serve`."),
-    "ISSUER": ("http://127.0.0.1:8080", str, "OAuth issuer URL in the RFC 8414 metadata."),
+    "WORKERS": (
+        2,
+        int,
+        "gunicorn worker processes (`skillgw serve`, deploy/gunicorn.conf.py); rate limits "
+        "divide by it while their storage is unreachable.",
+    ),
+    "ISSUER": (
+        "",
+        str,
+        "OAuth issuer URL in the RFC 8414 metadata, the URL clients use. Empty: "
+        "http://HOST:PORT.",
+    ),
     "RETENTION_MONTHS": (
         18,
         int,

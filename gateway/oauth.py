@@ -1,12 +1,17 @@
 """The OAuth 2.0 authorization server and resource protector (authlib), over our own tables."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import ClientMixin, MissingAuthorizationError, UnsupportedTokenTypeError
+from authlib.oauth2.rfc6749 import (
+    ClientMixin,
+    InvalidRequestError,
+    MissingAuthorizationError,
+    UnsupportedTokenTypeError,
+)
+from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -14,29 +19,18 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc6750.errors import InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import Flask, current_app, g
+from flask import Flask, current_app
+from flask import request as flask_request
 
-from gateway import security
+from gateway import context, limits, security
 from gateway.exceptions import GatewayError
-from gateway.models import Conn
+from gateway.models import Principal
 from gateway.services import oauth_clients as oauth_clients_service
 from gateway.services import oauth_tokens as oauth_tokens_service
 
 REALM = "gateway"
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 SCOPES = ["transcripts:read", "admin", "ingest"]
-
-
-def now() -> datetime:
-    """The current time from the app's clock (tests inject one to cross an expiry)."""
-    clock: Callable[[], datetime] = current_app.config["CLOCK"]
-    return clock()
-
-
-def _conn() -> Conn:
-    # set by the view that wraps the authlib call in the request's one transaction
-    conn: Conn = g.oauth_conn
-    return conn
 
 
 class OAuthClient(ClientMixin):  # type: ignore[misc]
@@ -83,11 +77,14 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
 
 
 class TokenHandle:
-    """authlib's view of an issued token, judged against the app clock."""
+    """authlib's view of an issued token, judged at `now`, the moment it was looked up."""
 
-    def __init__(self, value: str, record: oauth_tokens_service.TokenRecord) -> None:
+    def __init__(
+        self, value: str, record: oauth_tokens_service.TokenRecord, *, now: datetime
+    ) -> None:
         self.value = value
         self.record = record
+        self.now = now
 
     def check_client(self, client: OAuthClient) -> bool:
         return client.get_client_id() == self.record.client_id
@@ -99,7 +96,7 @@ class TokenHandle:
         return int((self.record.expires_at - self.record.issued_at).total_seconds())
 
     def is_expired(self) -> bool:
-        return now() >= self.record.expires_at
+        return self.now >= self.record.expires_at
 
     def is_revoked(self) -> bool:
         return self.record.revoked
@@ -110,29 +107,73 @@ def _storable(text: str) -> bool:
     return "\x00" not in text
 
 
+# authlib's callbacks take no request context: each looks up the one the view opened
+# (gateway.context.transaction) around the whole exchange.
+
+
 def _query_client(client_id: str) -> OAuthClient:
     # An unknown or revoked client still gets an object, whose secret check fails the same
     # way and at the same cost as a wrong secret: nothing tells the two apart.
     client = None
     if _storable(client_id):
-        client = oauth_clients_service.find_active_client(_conn(), client_id)
+        client = oauth_clients_service.find_active_client(context.current().conn, client_id)
     return OAuthClient(client, client_id)
 
 
 def _save_token(token: dict[str, Any], request: Any) -> None:
+    ctx = context.current()
     oauth_tokens_service.store_token(
-        _conn(),
+        ctx.conn,
         token=token["access_token"],
         client_id=request.client.get_client_id(),
         scopes=scope_to_list(token.get("scope", "")) or [],
-        now=now(),
+        now=ctx.now(),
         ttl=int(token["expires_in"]),
     )
 
 
 def _query_token(token_string: str) -> TokenHandle | None:
-    record = oauth_tokens_service.find_token(_conn(), token_string)
-    return TokenHandle(token_string, record) if record else None
+    ctx = context.current()
+    record = oauth_tokens_service.find_token(ctx.conn, token_string)
+    return TokenHandle(token_string, record, now=ctx.now()) if record else None
+
+
+def _client_secret_basic(query_client: Any, request: Any) -> OAuthClient | None:
+    """authlib's client_secret_basic, where credentials that are not UTF-8 fail like any other.
+
+    authlib decodes them strictly and lets the UnicodeDecodeError out (a 500); such bytes
+    cannot name a client of ours, so the answer is the same 401 invalid_client as a wrong secret.
+    """
+    try:
+        client: OAuthClient | None = authenticate_client_secret_basic(query_client, request)
+    except UnicodeDecodeError:
+        return None
+    return client
+
+
+class UnsupportedTokenType(OAuth2Error):  # type: ignore[misc]
+    """RFC 7009 §2.2.1: a 400 (authlib's own class is a 401, a client-authentication status)."""
+
+    error = "unsupported_token_type"
+    status_code = 400
+
+
+class Server(AuthorizationServer):  # type: ignore[misc]
+    """authlib's authorization server; a client that authenticates is the caller from then on."""
+
+    def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Any:
+        client: OAuthClient = super().authenticate_client(request, methods, endpoint)
+        record = client.client
+        if record is not None:  # never None here: an unknown client fails its secret check
+            context.current().principal = Principal(
+                kind=record.kind,
+                client_id=record.client_id,
+                developer_id=record.developer_id,
+                scopes=frozenset(record.scopes),
+            )
+        # the client's own bucket of this endpoint, drawn only now that its secret checked out
+        limits.charge_client()
+        return client
 
 
 class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
@@ -143,16 +184,43 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
     SUPPORTED_TOKEN_TYPES = ("access_token",)
 
+    def check_params(self, request: Any, client: OAuthClient) -> None:
+        if "token" not in request.form:
+            raise InvalidRequestError()
+        hint = request.form.get("token_type_hint")
+        if hint and hint not in self.SUPPORTED_TOKEN_TYPES:
+            raise UnsupportedTokenType()
+
+    def authenticate_token(self, request: Any, client: OAuthClient) -> TokenHandle | None:
+        """The token, if it is the client's own; otherwise None, as for an unknown token.
+
+        RFC 7009 §2.2: another client's token answers 200 like an unknown one and stays valid.
+        authlib answers invalid_grant there, which tells a caller that the token is alive.
+        """
+        self.check_params(request, client)
+        token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        if token is None or not token.check_client(client):
+            return None
+        return token
+
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenHandle | None:
         return _query_token(token_string)
 
     def revoke_token(self, token: TokenHandle, request: Any) -> None:
-        oauth_tokens_service.revoke_token(_conn(), token.value, client_id=token.record.client_id)
+        oauth_tokens_service.revoke_token(
+            context.current().conn, token.value, client_id=token.record.client_id
+        )
 
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
     SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def check_params(self, request: Any, client: OAuthClient) -> None:
+        # RFC 7662 §2.1: the hint only speeds up a search and the server may ignore it; every
+        # token here is an access token, so any hint is answered for what the token is
+        if "token" not in request.form:
+            raise InvalidRequestError()
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenHandle | None:
         return _query_token(token_string)
@@ -189,6 +257,31 @@ class BearerChallenge(GatewayError):
         self.headers = {"WWW-Authenticate": challenge}
 
 
+def challenge_for(error: OAuth2Error, *, required_scopes: tuple[str, ...]) -> BearerChallenge:
+    """The RFC 6750 §3 answer to a failed bearer-token check."""
+    if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
+        return BearerChallenge(
+            status=401,
+            code="unauthorized",
+            description="This resource needs a bearer access token.",
+            challenge=f'Bearer realm="{REALM}"',
+        )
+    if isinstance(error, InsufficientScopeError):
+        scope = " ".join(required_scopes)
+        return BearerChallenge(
+            status=403,
+            code="insufficient_scope",
+            description="The access token does not carry the scope this resource needs.",
+            challenge=f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"',
+        )
+    return BearerChallenge(
+        status=401,
+        code="invalid_token",
+        description="The access token is expired, revoked or not valid.",
+        challenge=f'Bearer realm="{REALM}", error="invalid_token"',
+    )
+
+
 class Protector(ResourceProtector):  # type: ignore[misc]
     """authlib's resource protector with RFC 6750 §3 challenges done right.
 
@@ -196,31 +289,23 @@ class Protector(ResourceProtector):  # type: ignore[misc]
     RFC 6750 code; §3.1 says send none) and a scope failure without WWW-Authenticate.
     """
 
+    def require_presented(self) -> None:
+        """Raise the bare 401 challenge unless the request presents a bearer token at all.
+
+        Needs no database: the guards call it before they open a transaction.
+        """
+        try:
+            self.parse_request_authorization(flask_request)
+        except OAuth2Error as error:
+            raise challenge_for(error, required_scopes=()) from None
+
     def raise_error_response(self, error: OAuth2Error) -> None:
-        if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
-            raise BearerChallenge(
-                status=401,
-                code="unauthorized",
-                description="This resource needs a bearer access token.",
-                challenge=f'Bearer realm="{REALM}"',
-            )
-        if isinstance(error, InsufficientScopeError):
-            scope = " ".join(getattr(g, "required_scopes", []))
-            raise BearerChallenge(
-                status=403,
-                code="insufficient_scope",
-                description="The access token does not carry the scope this resource needs.",
-                challenge=f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"',
-            )
-        raise BearerChallenge(
-            status=401,
-            code="invalid_token",
-            description="The access token is expired, revoked or not valid.",
-            challenge=f'Bearer realm="{REALM}", error="invalid_token"',
-        )
+        # authlib calls this from its own decorator; the guards call challenge_for directly
+        ctx = context.find()
+        raise challenge_for(error, required_scopes=ctx.required_scopes if ctx else ())
 
 
-authorization = AuthorizationServer()
+authorization = Server()
 authorization.register_grant(ClientCredentials)
 authorization.register_endpoint(Revocation)
 authorization.register_endpoint(Introspection)
@@ -236,6 +321,7 @@ def _token_expires_in(client: Any, grant_type: str) -> int:
 def init_app(app: Flask) -> None:
     authorization.init_app(app, query_client=_query_client, save_token=_save_token)
     authorization.scopes_supported = SCOPES
+    authorization.register_client_auth_method("client_secret_basic", _client_secret_basic)
     # authlib's default is a 42-character token and a 10-day lifetime (864000 s): replace both.
     authorization.register_token_generator(
         "default",
@@ -248,4 +334,5 @@ def init_app(app: Flask) -> None:
 
 
 def default_clock() -> datetime:
+    """The real clock; an app's CLOCK setting replaces it (tests move time forward)."""
     return datetime.now(UTC)

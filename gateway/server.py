@@ -1,12 +1,15 @@
 """Running the app under gunicorn from Python, with one app (and one pool) per worker."""
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from flask import Flask
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.sync import SyncWorker
 
 from gateway import create_app
 from gateway.models import ANONYMOUS, Principal
@@ -14,6 +17,90 @@ from gateway.models import ANONYMOUS, Principal
 # Path without the query string, no referer: a token someone put in a URL (which the gateway
 # refuses) or a filter value must not end up in a log file.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# The worker class `skillgw serve` and deploy/gunicorn.conf.py both run.
+WORKER_CLASS = "gateway.server.JsonErrorWorker"
+# A request line or header block this large is an attack or a bug, not a transcript query.
+LIMIT_REQUEST_LINE = 8190
+LIMIT_REQUEST_FIELDS = 100
+
+# The envelope of the errors gunicorn answers itself, before the app sees the request. The
+# description is ours: gunicorn's message quotes the request line, which may carry a token.
+_GUNICORN_ERRORS = {
+    400: ("invalid_request", "The request is not valid HTTP."),
+    403: ("forbidden", "The request was refused."),
+    414: ("request_too_large", "The request line (method, path and query) is too long."),
+    417: ("invalid_request", "The expectation given cannot be met."),
+    431: ("request_too_large", "The request's header fields are too large or too many."),
+    500: ("server_error", "The server could not complete the request."),
+    501: ("invalid_request", "The transfer coding is not supported."),
+}
+
+
+def refuse_unshared_limits(settings: Mapping[str, Any], workers: int) -> None:
+    """Raise ValueError for rate-limit counters that each worker would keep apart.
+
+    memory:// counts in one process: with N workers every limit would allow N times as many
+    requests.
+    """
+    if workers > 1 and settings.get("RATELIMIT_STORAGE_URI") == "memory://":
+        raise ValueError(
+            f"GATEWAY_RATELIMIT_STORAGE_URI=memory:// keeps a separate count in each of the "
+            f"{workers} workers, so every rate limit would allow {workers} times as many "
+            "requests. Leave it empty (the gateway's own PostgreSQL), point it at a "
+            "redis:// URL, or run one worker."
+        )
+
+
+class _Written:
+    """A stand-in socket that keeps what gunicorn writes (everything else goes to `real`)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.data = b""
+
+    def gettimeout(self) -> float:
+        return 0.0
+
+    def setblocking(self, flag: bool) -> None:
+        pass
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class JsonErrorWorker(SyncWorker):  # type: ignore[misc]
+    """gunicorn's sync worker, with the errors gunicorn answers itself in the JSON envelope.
+
+    A request line or header block over gunicorn's limits (414, 431), or one it cannot parse
+    (400), is refused before the app sees it, with an HTML page. `handle_error` is the worker's
+    hook for those answers: gunicorn still decides the status, logs and writes the access log;
+    only the body it would send is replaced.
+    """
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        written = _Written(client)
+        super().handle_error(req, written, addr, exc)
+        status_line = written.data.split(b"\r\n", 1)[0].decode("latin-1")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 3 or not parts[1].isdigit():
+            return  # gunicorn wrote nothing (the client had gone): nothing to answer
+        status, reason = int(parts[1]), parts[2]
+        code, description = _GUNICORN_ERRORS.get(status, ("invalid_request", reason))
+        body = json.dumps({"error": code, "error_description": description, "details": {}})
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\n"
+            "Connection: close\r\n"
+            "Content-Type: application/json\r\n"
+            "Cache-Control: no-store\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            util.write_nonblock(client, (head + body).encode("latin-1"))
+        except OSError:
+            self.log.debug("Failed to send error message.")
 
 
 class _NoDatabase:
@@ -67,8 +154,9 @@ def serve(
 
     Returns when gunicorn has stopped its workers; `on_ready` gets the URL once it listens.
     """
+    refuse_unshared_limits(settings, workers)
     prepare(settings)
-    config = dict(settings)
+    config = {**settings, "WORKERS": workers}
 
     def when_ready(_arbiter: Any) -> None:
         if on_ready is not None:
@@ -77,7 +165,9 @@ def serve(
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": WORKER_CLASS,
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "preload_app": False,
         "accesslog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from browser import browser, live_url  # noqa: F401 - fixtures for the page tests
 from factories import BINDING_KEY, SECRET_KEY, Factory
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo

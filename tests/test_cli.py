@@ -306,3 +306,36 @@ def test_demo_without_a_database_url_runs_on_the_embedded_postgresql(tmp_path: P
         assert demo.stop() == 0
     # Ctrl-C stopped the embedded PostgreSQL too
     assert not (data_dir / "postgres" / "postmaster.pid").exists()
+
+
+@pytest.mark.slow
+def test_db_status_says_what_it_did_to_the_embedded_postgresql(tmp_path: Path) -> None:
+    from gateway.embedded import start_embedded
+
+    data_dir = tmp_path / "data"
+    folder = data_dir / "postgres"
+    command = [sys.executable, "-c", "from gateway.cli import main; main()", "db", "status"]
+
+    def status() -> subprocess.CompletedProcess[str]:
+        env = _env(GATEWAY_DATA_DIR=str(data_dir))
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    embedded = start_embedded(folder)  # as a running `skillgw serve` would have
+    try:
+        migrate.upgrade(embedded.database_url)
+        used = status()
+        assert "Up to date." in used.stdout
+        assert "already running" in used.stderr
+        assert "Starting" not in used.stderr and "stopped" not in used.stderr
+        assert (folder / "postmaster.pid").exists()  # still serving the other process
+    finally:
+        embedded.stop()
+    assert not (folder / "postmaster.pid").exists()
+
+    started = status()
+
+    assert "Starting the embedded PostgreSQL" in started.stderr
+    assert "Embedded PostgreSQL stopped." in started.stderr
+    assert not (folder / "postmaster.pid").exists()

@@ -587,6 +587,8 @@ TABLES = {
     "developers": {"SELECT"},
     "oauth_clients": {"SELECT"},
     "oauth_tokens": {"SELECT"},
+    # rate-limit counters (0003): no tenant data, rows come and go with the windows
+    "rate_limits": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "schema_migrations": {"SELECT"},
     "skills": {"SELECT"},
     "tier_grants": {"SELECT"},

@@ -1,8 +1,10 @@
-"""Rate limits: per OAuth client, sized by the tier, in the envelope, in memory or in Redis."""
+"""Rate limits: per OAuth client, sized by the tier, in the envelope; OAuth and unauthenticated
+buckets that a stranger cannot spend for someone else; in memory, Redis or PostgreSQL."""
 
 import os
 import uuid
 
+import psycopg
 import pytest
 import redis
 
@@ -148,33 +150,63 @@ def test_an_unparsable_tier_limit_fails_closed(client, conn, bearer, make):
     assert statuses(client, headers, 3) == [200, 429, 429]
 
 
-def test_token_endpoint_is_limited_per_client_id(app, client, make):
+def test_a_strangers_wrong_secrets_never_lock_the_owner_out(make_app, make):
+    # the review's attack: 45 wrong-secret requests naming a client id, then its owner
+    http = make_app(TOKEN_RATE_LIMIT="30 per minute", AUTH_FAILURE_RATE_LIMIT="30 per minute")
+    http = http.test_client()
+    target = make.client(developer_id=make.developer())
+    form = {"grant_type": "client_credentials"}
+    stranger = {"REMOTE_ADDR": "198.51.100.7"}
+    owner = {"REMOTE_ADDR": "203.0.113.20"}
+
+    guesses = [
+        http.post(
+            "/oauth/token", data=form, auth=(target.client_id, f"guess-{n}"), environ_base=stranger
+        ).status_code
+        for n in range(45)
+    ]
+    by_basic = http.post(
+        "/oauth/token", data=form, auth=(target.client_id, target.client_secret), environ_base=owner
+    )
+    by_post = http.post(
+        "/oauth/token",
+        data={**form, "client_id": target.client_id, "client_secret": target.client_secret},
+        environ_base=owner,
+    )
+
+    # the stranger spent its own address's budget, and only that
+    assert guesses == [401] * 30 + [429] * 15
+    assert by_basic.status_code == 200, by_basic.get_json()
+    assert by_post.status_code == 200, by_post.get_json()
+
+
+def test_only_a_clients_own_requests_spend_its_oauth_budget(app, client, make):
     app.config["TOKEN_RATE_LIMIT"] = "3 per minute"
     target = make.client(developer_id=make.developer())
     other = make.client(developer_id=make.developer())
     form = {"grant_type": "client_credentials"}
 
-    guesses = [
-        client.post("/oauth/token", data=form, auth=(target.client_id, f"guess-{n}")).status_code
-        for n in range(3)
+    wrong = [
+        client.post("/oauth/token", data=form, auth=(target.client_id, "x")).status_code
+        for _ in range(5)
     ]
-    blocked = client.post("/oauth/token", data=form, auth=(target.client_id, target.client_secret))
-    by_post = client.post(
-        "/oauth/token",
-        data={**form, "client_id": target.client_id, "client_secret": target.client_secret},
-    )
+    own = [
+        client.post("/oauth/token", data=form, auth=(target.client_id, target.client_secret))
+        for _ in range(4)
+    ]
     neighbour = client.post("/oauth/token", data=form, auth=(other.client_id, other.client_secret))
 
-    assert guesses == [401, 401, 401]
-    assert blocked.status_code == 429
-    assert blocked.get_json()["error"] == "rate_limited"
-    assert int(blocked.headers["Retry-After"]) > 0
-    assert by_post.status_code == 429
+    assert wrong == [401] * 5
+    assert [r.status_code for r in own] == [200, 200, 200, 429]
+    refused = own[-1]
+    assert refused.get_json()["error"] == "rate_limited"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["X-RateLimit-Limit"] == "3"
     assert neighbour.status_code == 200
 
 
 def test_one_address_guessing_many_client_ids_is_capped(app, client, make):
-    app.config["TOKEN_ADDRESS_RATE_LIMIT"] = "4 per minute"
+    app.config["AUTH_FAILURE_RATE_LIMIT"] = "4 per minute"
     form = {"grant_type": "client_credentials"}
 
     statuses_seen = [
@@ -190,6 +222,74 @@ def test_one_address_guessing_many_client_ids_is_capped(app, client, make):
 
     assert statuses_seen == [401, 401, 401, 401, 429, 429]
     assert elsewhere.status_code == 401  # another address has its own budget
+
+
+def test_every_oauth_request_of_an_address_is_capped(app, client, make):
+    app.config["TOKEN_ADDRESS_RATE_LIMIT"] = "3 per minute"
+    creds = make.client(developer_id=make.developer())
+    form = {"grant_type": "client_credentials"}
+
+    seen = [
+        client.post("/oauth/token", data=form, auth=(creds.client_id, creds.client_secret))
+        .status_code
+        for _ in range(4)
+    ]
+
+    assert seen == [200, 200, 200, 429]
+
+
+class CountingDatabase:
+    """A Database that counts the transactions the app opens."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.opened = 0
+
+    def transaction(self, principal=None):
+        self.opened += 1
+        return self.inner.transaction()
+
+    def close(self):
+        pass
+
+
+def test_an_unauthenticated_flood_is_capped_before_it_costs_a_transaction(
+    conn, app_settings, bearer, tiny
+):
+    db = CountingDatabase(SharedConnection(conn))
+    http = create_app(app_settings(DATABASE=db, AUTH_FAILURE_RATE_LIMIT="5 per minute"))
+    http = http.test_client()
+    bogus = {"Authorization": "Bearer " + "x" * 43}
+
+    first = statuses(http, bogus, 5)
+    opened = db.opened
+    flood = statuses(http, bogus, 20) + statuses(http, {}, 20)
+
+    assert first == [401] * 5
+    assert opened == 5  # each bogus token was looked up once
+    assert set(flood) == {429}
+    assert db.opened == opened  # the flood cost no transaction at all
+    # a client elsewhere is not held up by it
+    creds = tiny()
+    form = {"grant_type": "client_credentials"}
+    other = {"REMOTE_ADDR": "203.0.113.50"}
+    token = http.post(
+        "/oauth/token", data=form, auth=(creds.client_id, creds.client_secret), environ_base=other
+    ).get_json()["access_token"]
+    assert http.get(
+        "/v1/developer", headers={"Authorization": f"Bearer {token}"}, environ_base=other
+    ).status_code == 200
+
+
+def test_a_request_without_a_token_costs_no_transaction(conn, app_settings):
+    db = CountingDatabase(SharedConnection(conn))
+    http = create_app(app_settings(DATABASE=db)).test_client()
+
+    response = http.get("/v1/skills")
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="gateway"'
+    assert db.opened == 0
 
 
 def test_counts_do_not_leak_from_one_app_to_the_next(make_app, make, tiny):
@@ -278,14 +378,21 @@ def test_memory_storage_does_not_share_counts_between_instances(make_app, tiny):
     assert statuses(second, headers, 1) == [200]
 
 
-def test_unreachable_redis_falls_back_to_memory_without_500(make_app, tiny):
-    creds = tiny()
-    http = make_app(RATELIMIT_STORAGE_URI=DEAD_REDIS_URL).test_client()
+@pytest.mark.parametrize(("workers", "allowed"), [(1, 6), (2, 3), (4, 1), (8, 1)])
+def test_unreachable_redis_falls_back_to_a_share_of_the_limit_without_500(
+    make_app, make, workers, allowed
+):
+    # per-process counters while the storage is down: each worker gets its share of the
+    # limit (never less than one), so one server never allows more than the limit
+    name = f"six-{uuid.uuid4().hex[:8]}"
+    add_tier(make.conn, name, "6 per minute")
+    creds = make.client(developer_id=make.developer(tier=name))
+    http = make_app(RATELIMIT_STORAGE_URI=DEAD_REDIS_URL, WORKERS=workers).test_client()
 
     headers = mint(http, creds)
-    results = statuses(http, headers, 4)
+    results = statuses(http, headers, 7)
 
-    assert results == [200, 200, 200, 429]
+    assert results == [200] * allowed + [429] * (7 - allowed)
 
 
 def test_a_dead_redis_does_not_follow_into_the_next_app(make_app, tiny, redis_client):
@@ -320,3 +427,44 @@ def test_a_malformed_token_request_does_not_knock_out_redis(make_app, tiny, redi
     assert oversized.status_code == 413
     # the counters still go to Redis, not to a per-process fallback
     assert list(connection.scan_iter(match=f"*client:{creds.client_id}*"))
+
+
+def test_a_storage_failing_between_check_and_count_is_never_a_500(make_app, monkeypatch):
+    # a failed authentication is checked before the request and counted after it: a storage
+    # that dies in between must cost that one count, not the answer
+    from gateway.limits import limiter
+
+    http = make_app().test_client()
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("storage went away")
+
+    monkeypatch.setattr(limiter._storage, "acquire_entry", unreachable)
+    response = http.get("/v1/developer", headers={"Authorization": "Bearer " + "x" * 43})
+
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_token"
+
+
+def test_by_default_the_counts_live_in_the_gateways_postgresql(
+    make_app, app_url, owner_url, tiny
+):
+    from gateway.limit_storage import PostgresStorage
+    from gateway.limits import limiter
+
+    creds = tiny()
+    http = make_app(RATELIMIT_STORAGE_URI="", APP_DATABASE_URL=app_url).test_client()
+    headers = mint(http, creds)
+
+    assert isinstance(limiter.storage, PostgresStorage)
+    assert statuses(http, headers, 4) == [200, 200, 200, 429]
+    with psycopg.connect(owner_url) as owner:
+        rows = owner.execute(
+            "SELECT count(*) FROM rate_limits WHERE key LIKE %s", (f"%{creds.client_id}%",)
+        ).fetchone()
+    assert rows[0] >= 2  # the tier's bucket and the token endpoint's, committed on their own
+
+
+def test_an_unknown_storage_scheme_is_refused_at_start(make_app):
+    with pytest.raises(ValueError, match="RATELIMIT_STORAGE_URI"):
+        make_app(RATELIMIT_STORAGE_URI="memcached://127.0.0.1:11211")

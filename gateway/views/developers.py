@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from marshmallow import Schema
 
+from gateway.context import RequestContext
 from gateway.exceptions import InvalidInput
-from gateway.models import Conn, Developer, Keyring, Principal
-from gateway.oauth import now
+from gateway.models import Developer, Keyring
 from gateway.security import sign_cursor, verify_cursor
 from gateway.services import developers as developers_service
 from gateway.services import interactions as interactions_service
@@ -54,8 +54,8 @@ def _out(schema: Schema, data: Any) -> dict[str, Any]:
 
 @bp.get("/developer")
 @developer_route
-def who_am_i(conn: Conn, principal: Principal, developer: Developer) -> dict[str, Any]:
-    profile = developers_service.describe_developer(conn, developer_id=developer.id)
+def who_am_i(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    profile = developers_service.describe_developer(ctx.conn, developer_id=developer.id)
     tier = profile.developer.tier
     return _out(
         _DEVELOPER,
@@ -70,16 +70,15 @@ def who_am_i(conn: Conn, principal: Principal, developer: Developer) -> dict[str
 
 @bp.get("/skills")
 @developer_route
-def list_skills(conn: Conn, principal: Principal, developer: Developer) -> dict[str, Any]:
-    return _out(_SKILLS, {"skills": skills_service.list_skills(conn, developer_id=developer.id)})
+def list_skills(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    skills = skills_service.list_skills(ctx.conn, developer_id=developer.id)
+    return _out(_SKILLS, {"skills": skills})
 
 
 @bp.get("/skills/<uuid:skill_id>")
 @developer_route
-def show_skill(
-    conn: Conn, principal: Principal, developer: Developer, skill_id: Any
-) -> dict[str, Any]:
-    skill = skills_service.get_skill(conn, developer_id=developer.id, skill_id=str(skill_id))
+def show_skill(ctx: RequestContext, developer: Developer, skill_id: Any) -> dict[str, Any]:
+    skill = skills_service.get_skill(ctx.conn, developer_id=developer.id, skill_id=str(skill_id))
     return _out(_SKILL, skill)
 
 
@@ -112,16 +111,14 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[datetime, str]:
 
 @bp.get("/skills/<uuid:skill_id>/interactions")
 @developer_route
-def list_interactions(
-    conn: Conn, principal: Principal, developer: Developer, skill_id: Any
-) -> dict[str, Any]:
+def list_interactions(ctx: RequestContext, developer: Developer, skill_id: Any) -> dict[str, Any]:
     args = _query_args()
     fingerprint = _fingerprint(str(skill_id), args)
     after = _decode_cursor(args["cursor"], fingerprint) if "cursor" in args else None
     page = interactions_service.read_interactions(
-        conn,
+        ctx.conn,
         developer=developer,
-        client_id=principal.client_id or "",
+        client_id=ctx.principal.client_id or "",
         skill_id=str(skill_id),
         filters=InteractionFilter(
             since=args.get("since"),
@@ -135,7 +132,7 @@ def list_interactions(
         session_pseudonym=args.get("session"),
         after=after,
         limit=args.get("limit"),
-        now=now(),
+        now=ctx.now(),
         keyring=_keyring(),
     )
     next_cursor = None
@@ -151,15 +148,15 @@ def list_interactions(
 @bp.get("/skills/<uuid:skill_id>/interactions/<uuid:interaction_id>")
 @developer_route
 def show_interaction(
-    conn: Conn, principal: Principal, developer: Developer, skill_id: Any, interaction_id: Any
+    ctx: RequestContext, developer: Developer, skill_id: Any, interaction_id: Any
 ) -> dict[str, Any]:
     item = interactions_service.read_interaction(
-        conn,
+        ctx.conn,
         developer=developer,
-        client_id=principal.client_id or "",
+        client_id=ctx.principal.client_id or "",
         skill_id=str(skill_id),
         interaction_id=str(interaction_id),
-        now=now(),
+        now=ctx.now(),
         keyring=_keyring(),
     )
     return _out(_INTERACTION, item)
@@ -168,15 +165,15 @@ def show_interaction(
 @bp.get("/skills/<uuid:skill_id>/sessions/<string(maxlength=64):session>")
 @developer_route
 def show_conversation(
-    conn: Conn, principal: Principal, developer: Developer, skill_id: Any, session: str
+    ctx: RequestContext, developer: Developer, skill_id: Any, session: str
 ) -> dict[str, Any]:
     turns = interactions_service.read_conversation(
-        conn,
+        ctx.conn,
         developer=developer,
-        client_id=principal.client_id or "",
+        client_id=ctx.principal.client_id or "",
         skill_id=str(skill_id),
         session_pseudonym=session,
-        now=now(),
+        now=ctx.now(),
         keyring=_keyring(),
     )
     return _out(_CONVERSATION, {"session": session, "turns": turns})

@@ -10,6 +10,7 @@ from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from gateway import context
 from gateway.exceptions import GatewayError, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ def _database_error(error: Exception) -> Response:
 
 
 def _unexpected(error: Exception) -> Response:
-    logger.exception("unhandled error")
+    ctx = context.find()
+    logger.exception("unhandled error (request %s)", ctx.request_id if ctx else "-")
     return envelope(500, "server_error", "The server could not complete the request.")
 
 

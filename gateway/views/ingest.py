@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
+from gateway.context import RequestContext
 from gateway.exceptions import Forbidden, InvalidInput
-from gateway.models import Conn, Principal
 from gateway.services import ingest as ingest_service
 from gateway.views.protection import protected
 from schemas.ingest import (
@@ -23,8 +23,8 @@ _INTERACTIONS_IN = IngestInteractionsSchema()
 _INTERACTIONS_OUT = IngestedInteractionsSchema()
 
 
-def _platform(conn: Conn, principal: Principal) -> tuple[()]:
-    if principal.kind != "platform":  # the scope is only given to the platform's clients
+def _platform(ctx: RequestContext) -> tuple[()]:
+    if ctx.principal.kind != "platform":  # the scope is only given to the platform's clients
         raise Forbidden()
     return ()
 
@@ -45,20 +45,18 @@ def json_body() -> Any:
 
 @bp.post("/users")
 @platform_route
-def ingest_users(conn: Conn, principal: Principal) -> dict[str, Any]:
+def ingest_users(ctx: RequestContext) -> dict[str, Any]:
     batch = _USERS_IN.load(json_body())
-    rows = ingest_service.ingest_users(conn, batch["users"])
+    rows = ingest_service.ingest_users(ctx.conn, batch["users"])
     body: dict[str, Any] = _USERS_OUT.dump({"accepted": len(rows)})
     return body
 
 
 @bp.post("/interactions")
 @platform_route
-def ingest_interactions(conn: Conn, principal: Principal) -> dict[str, Any]:
+def ingest_interactions(ctx: RequestContext) -> dict[str, Any]:
     batch = _INTERACTIONS_IN.load(json_body())
-    results = ingest_service.ingest_interactions(
-        conn, batch["interactions"], now=current_app.config["CLOCK"]()
-    )
+    results = ingest_service.ingest_interactions(ctx.conn, batch["interactions"], now=ctx.now())
     body: dict[str, Any] = _INTERACTIONS_OUT.dump(
         {
             "accepted": len(results),

@@ -3,31 +3,14 @@
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g
-from flask_limiter.util import get_remote_address
+from flask import Blueprint, Response, current_app
 
-from gateway.limits import limiter, token_request_key
-from gateway.models import ANONYMOUS
+from gateway import context
+from gateway.limits import failed_authentications, per_address
 from gateway.oauth import CLIENT_AUTH_METHODS, SCOPES, authorization
 from gateway.views.protection import database
 
 bp = Blueprint("oauth", __name__)
-
-
-def _token_rate_limit() -> str:
-    limit: str = current_app.config["TOKEN_RATE_LIMIT"]
-    return limit
-
-
-def _address_rate_limit() -> str:
-    limit: str = current_app.config["TOKEN_ADDRESS_RATE_LIMIT"]
-    return limit
-
-
-# One address guessing many client ids is capped too, across the three endpoints together.
-_per_address = limiter.shared_limit(
-    _address_rate_limit, scope="oauth-address", key_func=get_remote_address
-)
 
 
 # authlib often leaves error_description out (RFC 6749 §5.2 makes it optional); clients of
@@ -35,11 +18,11 @@ _per_address = limiter.shared_limit(
 _DESCRIPTIONS = {
     "invalid_request": "The request is missing a parameter or has a malformed one.",
     "invalid_client": "Client authentication failed.",
-    "invalid_grant": "The token was not issued to this client.",
+    "invalid_grant": "The grant is not valid.",
     "unauthorized_client": "This client may not use that grant type.",
     "unsupported_grant_type": "Only grant_type=client_credentials is supported.",
     "invalid_scope": "The client may not ask for that scope.",
-    "unsupported_token_type": "Only access tokens can be revoked or introspected.",
+    "unsupported_token_type": "Only access tokens are issued, so only they can be revoked.",
 }
 
 
@@ -62,9 +45,9 @@ def _as_envelope(response: Response) -> Response:
 
 
 def _in_transaction(endpoint: str | None) -> Response:
-    # authlib's callbacks read the connection from g; the whole exchange is one transaction
-    with database().transaction(ANONYMOUS) as conn:
-        g.oauth_conn = conn
+    # authlib's callbacks find the request's context (and its connection) with
+    # gateway.context.current(): the whole exchange is one transaction
+    with context.transaction(database()):
         if endpoint is None:
             response: Response = authorization.create_token_response()
         else:
@@ -72,23 +55,29 @@ def _in_transaction(endpoint: str | None) -> Response:
     return _as_envelope(response)
 
 
+# Three buckets: every request of an address (a flood cap), the failed ones of an address
+# (checked before any database work), and, once its secret checks out, the client's own
+# (gateway.oauth.Server.authenticate_client). A stranger naming a client id spends only the
+# budgets of its own address.
+
+
 @bp.post("/oauth/token")
-@_per_address
-@limiter.limit(_token_rate_limit, key_func=token_request_key)
+@per_address
+@failed_authentications
 def issue_token() -> Response:
     return _in_transaction(None)
 
 
 @bp.post("/oauth/revoke")
-@_per_address
-@limiter.limit(_token_rate_limit, key_func=token_request_key)
+@per_address
+@failed_authentications
 def revoke_token() -> Response:
     return _in_transaction("revocation")
 
 
 @bp.post("/oauth/introspect")
-@_per_address
-@limiter.limit(_token_rate_limit, key_func=token_request_key)
+@per_address
+@failed_authentications
 def introspect_token() -> Response:
     return _in_transaction("introspection")
 

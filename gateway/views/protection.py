@@ -5,13 +5,16 @@ from functools import wraps
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
-from flask import current_app, g
+from flask import current_app, request
+from werkzeug.exceptions import MethodNotAllowed
 
+from gateway import context
+from gateway.context import RequestContext
 from gateway.db import Database, bind_principal
 from gateway.exceptions import Forbidden
-from gateway.limits import call_limited
-from gateway.models import ANONYMOUS, Conn, Developer, Principal
-from gateway.oauth import require_oauth
+from gateway.limits import call_limited, failed_authentications
+from gateway.models import Developer, Principal
+from gateway.oauth import challenge_for, require_oauth
 from gateway.services import developers as developers_service
 
 
@@ -20,27 +23,29 @@ def database() -> Database:
     return db
 
 
-def _authenticate(conn: Conn, scope: str) -> Principal:
-    g.oauth_conn = conn
-    g.required_scopes = [scope]
+def _authenticate(ctx: RequestContext) -> Principal:
     try:
-        handle = require_oauth.acquire_token([scope])
+        handle = require_oauth.acquire_token(list(ctx.required_scopes))
     except OAuth2Error as error:
-        require_oauth.raise_error_response(error)
+        raise challenge_for(error, required_scopes=ctx.required_scopes) from None
     principal: Principal = handle.record.principal()
     return principal
 
 
 def protected(
-    scope: str, *, prepare: Callable[[Conn, Principal], tuple[Any, ...]] | None = None
+    scope: str, *, prepare: Callable[[RequestContext], tuple[Any, ...]] | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Guard a view with a bearer token carrying `scope` (never empty: V4).
 
-    The view is called as view(conn, principal, *prepared, **url_args) inside the request's
-    one transaction, already bound to the caller for row-level security, after the caller's
-    rate limit has been drawn from. `prepare(conn, principal)` runs before that draw: it may
-    refuse the caller, set `g.rate_limit` and return extra arguments for the view. The view
-    returns data; Flask serialises it after the commit.
+    The view is called as view(ctx, *prepared, **url_args) inside the request's one
+    transaction (`ctx.conn`), already bound to the caller (`ctx.principal`) for row-level
+    security, after the caller's rate limit has been drawn from. `prepare(ctx)` runs before
+    that draw: it may refuse the caller, set `ctx.rate_limit` and return extra arguments for
+    the view. The view returns data; Flask serialises it after the commit.
+
+    Before any of that, without touching the database: a HEAD is refused, a request without
+    a bearer token gets the bare 401 challenge, and an address whose recent requests failed
+    authentication too often gets a 429.
     """
     if not scope:
         raise ValueError("a protected route needs a scope")
@@ -48,27 +53,34 @@ def protected(
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def guarded(**url_args: Any) -> Any:
-            with database().transaction(ANONYMOUS) as conn:
-                principal = _authenticate(conn, scope)
-                bind_principal(conn, principal)
-                g.principal = principal
-                prepared = prepare(conn, principal) if prepare else ()
-                return call_limited(view, conn, principal, *prepared, **url_args)
+            if request.method == "HEAD":
+                # a HEAD would run the read, and log it, only to send its length: refuse it
+                raise MethodNotAllowed(valid_methods=["GET"])
+            require_oauth.require_presented()
+            with context.transaction(database(), required_scopes=(scope,)) as ctx:
+                ctx.principal = _authenticate(ctx)
+                bind_principal(ctx.conn, ctx.principal)
+                prepared = prepare(ctx) if prepare else ()
+                return call_limited(view, ctx, *prepared, **url_args)
 
-        guarded.required_scope = scope  # type: ignore[attr-defined]
-        return guarded
+        limited = failed_authentications(guarded)
+        limited.required_scope = scope  # type: ignore[attr-defined]
+        return limited
 
     return decorator
 
 
-def _active_developer(conn: Conn, principal: Principal) -> tuple[Developer]:
+def _active_developer(ctx: RequestContext) -> tuple[Developer]:
+    principal = ctx.principal
     if principal.developer_id is None:  # the scope is only given to developer clients
         raise Forbidden()
-    developer = developers_service.get_active_developer(conn, developer_id=principal.developer_id)
-    g.rate_limit = developer.tier.rate_limit  # the tier sizes the bucket (rule 3)
+    developer = developers_service.get_active_developer(
+        ctx.conn, developer_id=principal.developer_id
+    )
+    ctx.rate_limit = developer.tier.rate_limit  # the tier sizes the bucket (rule 3)
     return (developer,)
 
 
 # A developer API view: scope transcripts:read, an active developer, its tier's rate limit;
-# called as view(conn, principal, developer, **url_args).
+# called as view(ctx, developer, **url_args).
 developer_route = protected("transcripts:read", prepare=_active_developer)

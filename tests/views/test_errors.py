@@ -3,9 +3,12 @@
 import re
 import uuid
 
+import psycopg
 import pytest
 
 from gateway import create_app
+from gateway.exceptions import Unavailable
+from gateway.services import interactions as interactions_service
 
 LEAKS = re.compile(r'Traceback|psycopg|SQLSTATE|File "/|redis\.exceptions')
 
@@ -234,3 +237,49 @@ def test_database_outage_is_503_with_retry_after(unreachable_app, method, path, 
 
 def test_liveness_survives_a_database_outage(unreachable_app):
     assert unreachable_app.test_client().get("/healthz").status_code == 200
+
+
+def test_a_503_keeps_its_own_retry_after_when_a_limit_was_drawn(client, reader, monkeypatch):
+    # the tier's bucket is drawn before the read; then the database is too slow
+    def too_slow(*args, **kwargs):
+        raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(interactions_service, "read_interactions", too_slow)
+
+    response = client.get(f"/v1/skills/{reader['skill']}/interactions", headers=reader["headers"])
+
+    assert_envelope(response, 503, "temporarily_unavailable")
+    # the database's own hint, not the time until the rate-limit bucket refills
+    assert response.headers["Retry-After"] == str(Unavailable.retry_after)
+    assert response.headers["X-RateLimit-Limit"] == "60"  # the limit was drawn from
+    assert not [name for name in response.headers.keys() if "hint" in name.lower()]
+
+
+def test_head_on_a_guarded_route_is_refused_and_reads_nothing(client, make, reader):
+    before = make.count("access_log")
+
+    response = client.head(
+        f"/v1/skills/{reader['skill']}/interactions", headers=reader["headers"]
+    )
+
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    assert make.count("access_log") == before
+    # the same GET is read and logged (the counterpart)
+    assert client.get(
+        f"/v1/skills/{reader['skill']}/interactions", headers=reader["headers"]
+    ).status_code == 200
+    assert make.count("access_log") == before + 1
+
+
+def test_error_descriptions_name_only_routes_that_exist(app, client, make, bearer):
+    developer = make.developer(tier="none")
+    skill = make.skill(developer)
+    headers = bearer(make.client(developer_id=developer))
+
+    response = client.get(f"/v1/skills/{skill}/interactions", headers=headers)
+
+    body = assert_envelope(response, 403, "forbidden")
+    adapter = app.url_map.bind("localhost")
+    for method, path in re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) (/[\w/{}.-]*\w)", str(body)):
+        adapter.match(path, method=method)  # raises NotFound for a route that does not exist

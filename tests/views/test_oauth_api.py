@@ -7,6 +7,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from gateway import create_app
+from gateway.db import SharedConnection
+
 TOKEN_URL = "/oauth/token"
 PROTECTED = "/v1/developer"
 URLSAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43,}$")
@@ -20,6 +23,16 @@ def as_owner(conn):
         yield conn
     finally:
         conn.execute("SET LOCAL ROLE gateway_app")
+
+
+@pytest.fixture
+def make_app_with(conn, app_settings):
+    """Build another app over the test's connection, with settings overridden."""
+
+    def build(**extra):
+        return create_app(app_settings(DATABASE=SharedConnection(conn), **extra))
+
+    return build
 
 
 @pytest.fixture
@@ -347,3 +360,125 @@ def test_oauth_errors_carry_the_whole_envelope(client, make, path):
     assert response.status_code == 400
     assert body["error"] == "invalid_request"
     assert body["error_description"] and body["details"] == {}
+
+
+# --- hardening: credentials that are not UTF-8, another client's token, token type hints
+
+
+NOT_UTF8_BASIC = "Basic " + base64.b64encode(b"\xc3\xa9:\xff").decode()
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_basic_credentials_that_are_not_utf8_fail_like_a_wrong_secret(
+    client, developer_client, path
+):
+    form = {"grant_type": "client_credentials", "token": "x"}
+    wrong = client.post(path, data=form, auth=(developer_client.client_id, "not-the-secret"))
+
+    response = client.post(path, data=form, headers={"Authorization": NOT_UTF8_BASIC})
+
+    assert response.status_code == 401
+    assert response.get_json() == wrong.get_json()
+    assert response.get_json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic ")
+
+
+def test_revoking_another_clients_token_answers_like_an_unknown_token(
+    client, make, developer_client
+):
+    victim = make.client(developer_id=make.developer())
+    token = issue(client, victim)
+
+    foreign = client.post("/oauth/revoke", data={"token": token}, headers=basic(developer_client))
+    unknown = client.post(
+        "/oauth/revoke", data={"token": "never-issued"}, headers=basic(developer_client)
+    )
+
+    # RFC 7009 §2.2: nothing tells a live token of someone else's from one never issued
+    assert (foreign.status_code, foreign.get_data(), foreign.mimetype) == (
+        unknown.status_code,
+        unknown.get_data(),
+        unknown.mimetype,
+    )
+    assert foreign.status_code == 200 and foreign.get_json() == {}
+    # ... and it changed nothing
+    assert client.get(PROTECTED, headers=bearer_header(token)).status_code == 200
+    assert introspect(client, victim, token)["active"] is True
+
+
+def test_revoking_with_a_refresh_token_hint_is_unsupported_token_type(client, developer_client):
+    token = issue(client, developer_client)
+
+    response = client.post(
+        "/oauth/revoke",
+        data={"token": token, "token_type_hint": "refresh_token"},
+        headers=basic(developer_client),
+    )
+
+    # RFC 7009 §2.2.1: a 400, not a 401 (which would need a WWW-Authenticate challenge)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "unsupported_token_type"
+    assert response.get_json()["error_description"]
+    assert client.get(PROTECTED, headers=bearer_header(token)).status_code == 200
+
+
+@pytest.mark.parametrize("hint", ["access_token", "refresh_token", "something_else"])
+def test_introspection_answers_for_the_token_whatever_the_hint(client, developer_client, hint):
+    token = issue(client, developer_client)
+
+    response = client.post(
+        "/oauth/introspect",
+        data={"token": token, "token_type_hint": hint},
+        headers=basic(developer_client),
+    )
+
+    # RFC 7662 §2.1: the hint may be ignored; the answer is about the token
+    assert response.status_code == 200
+    assert response.get_json()["active"] is True
+
+
+def test_every_oauth_401_carries_a_challenge(client, developer_client):
+    responses = [
+        token_request(client, developer_client, secret="wrong"),
+        client.post("/oauth/revoke", data={"token": "x"}, auth=(developer_client.client_id, "x")),
+        client.post("/oauth/introspect", data={"token": "x"}, headers={"Authorization": "Basic !"}),
+        client.post(
+            "/oauth/revoke",
+            data={"token": "x", "token_type_hint": "refresh_token"},
+            headers=basic(developer_client),
+        ),
+    ]
+
+    for response in responses:
+        if response.status_code == 401:
+            assert "WWW-Authenticate" in response.headers, response.get_json()
+
+
+# --- the issuer is configuration
+
+
+def test_the_issuer_never_follows_the_host_header(client, app):
+    response = client.get(
+        "/.well-known/oauth-authorization-server",
+        headers={"Host": "attacker.example", "X-Forwarded-Host": "attacker.example"},
+    )
+
+    assert response.get_json()["issuer"] == app.config["ISSUER"].rstrip("/")
+    assert "attacker" not in response.get_data(as_text=True)
+
+
+def test_without_an_issuer_setting_it_is_the_configured_host_and_port(make_app_with):
+    app = make_app_with(ISSUER="", HOST="127.0.0.1", PORT=9123)
+
+    body = app.test_client().get("/.well-known/oauth-authorization-server").get_json()
+
+    assert body["issuer"] == "http://127.0.0.1:9123"
+    assert body["token_endpoint"] == "http://127.0.0.1:9123/oauth/token"
+
+
+def test_a_configured_issuer_wins(make_app_with):
+    app = make_app_with(ISSUER="https://gateway.example.com/", PORT=9123)
+
+    body = app.test_client().get("/.well-known/oauth-authorization-server").get_json()
+
+    assert body["issuer"] == "https://gateway.example.com"
