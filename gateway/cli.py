@@ -271,9 +271,9 @@ def _consent_table(guide: "DemoGuide") -> list[str]:
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = [
-        f"Who consented to what ({len(rows)} of the {guide.users} users): a developer reads an",
-        "interaction only if the user's consent to its skill was given before it and is still",
-        "open; health and finance also need a consent that covers them; a child profile, never.",
+        f"Who consented to what ({len(rows)} of the {guide.users} users). A developer reads an",
+        "interaction only under the user's consent to its skill, given before it and still open;",
+        "health and finance need a consent that covers them; a child profile's, never.",
         "",
     ]
     for row in [header, *rows]:

@@ -18,6 +18,7 @@ from gateway.demo_people import (
     SKILLS,
     Person,
     make_people,
+    new_faker,
     open_since,
 )
 from gateway.demo_talk import Talk, Turn, converse
@@ -99,10 +100,10 @@ def build_plan(seed: int, size: int, *, showcase_only: bool = False) -> Plan:
     """The data set for `seed` and `size` interactions, the same on every machine (for one
     Faker version). With `showcase_only`, just the conversations the printed examples point at:
     they come first in the full plan too."""
-    people = make_people(seed, user_count(size))
+    fake = new_faker()
+    people = make_people(seed, user_count(size), fake)
     # not for secrets: a fixed seed makes the same data set everywhere
     rng = random.Random(f"{seed}:sessions")  # noqa: S311
-    fake = Faker("en_US", use_weighting=False)
     fake.seed_instance(f"{seed}:sessions")
     sessions = _showcase(rng, fake, people)
     if showcase_only:
