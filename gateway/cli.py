@@ -3,12 +3,14 @@
 import json
 import os
 import shlex
+import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import psycopg
@@ -20,6 +22,9 @@ from gateway.binding import derive_binding_key
 from gateway.db import bind_principal, use_binding_key
 from gateway.embedded import EMBEDDED_FOLDER
 from gateway.models import SYSTEM, Conn
+
+if TYPE_CHECKING:
+    from gateway.demo import DemoCredentials, DemoDeveloper, DemoGuide
 
 
 @contextmanager
@@ -153,31 +158,57 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write the demo clients' credentials to this JSON file (mode 0600).",
 )
+@click.option(
+    "--size",
+    type=click.IntRange(min=50),  # gateway.demo.MIN_SIZE, not imported here: it pulls in Faker
+    default=3000,  # gateway.demo.DEFAULT_SIZE
+    show_default=True,
+    help="Interactions in the data set (more for benchmarks). Most load in the background.",
+)
 @_serve_options
 def demo(
     credentials: Path | None,
+    size: int,
     host: str | None,
     port: int | None,
     workers: int | None,
     no_migrate: bool,
 ) -> None:
     """Serve the gateway with a demo data set, printing credentials and example calls."""
+    loaders: list[subprocess.Popen[bytes]] = []
+    owner = os.getpid()
 
     def load(settings: dict[str, Any], url: str) -> None:
-        from gateway.demo import load_demo
+        # the server's own keyring, so that the printed session pseudonym is the one it shows
+        from gateway import _keyring as server_keyring
+        from gateway.demo import OlderDemoData, load_demo, start_loader
 
         owner_url = settings["DATABASE_URL"]
         with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
             use_binding_key(conn, _binding_key(settings))  # the loader writes as SYSTEM
-            issued = load_demo(conn)
-        data = issued.as_json()
+            try:
+                issued = load_demo(conn, keyring=server_keyring(settings), size=size, defer=True)
+            except OlderDemoData as exc:
+                raise click.ClickException(str(exc)) from None
         if credentials is not None:
-            _write_private(credentials, json.dumps(data, indent=2) + "\n")
-        click.echo(_demo_banner(data, url, created=issued.created, credentials=credentials))
+            _write_private(credentials, json.dumps(issued.as_json(), indent=2) + "\n")
+        click.echo(_demo_banner(issued, url, credentials=credentials))
+        if issued.pending:
+            loaders.append(
+                start_loader(owner_url, secret_key=secret_key(settings), size=size)
+            )
 
-    _run_server(
-        _settings(), host=host, port=port, workers=workers, no_migrate=no_migrate, before=load
-    )
+    try:
+        _run_server(
+            _settings(), host=host, port=port, workers=workers, no_migrate=no_migrate, before=load
+        )
+    finally:
+        # gunicorn workers unwind through here too: only the process that started it stops it
+        if os.getpid() == owner and loaders:
+            from gateway.demo import stop_loader
+
+            for loader in loaders:
+                stop_loader(loader)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -189,39 +220,110 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def _demo_banner(data: dict[str, Any], url: str, *, created: bool, credentials: Path | None) -> str:
-    lines = [
-        "",
-        "Demo data " + ("loaded." if created else "already present; issued new client secrets."),
-        "",
-        "Clients (secrets are shown only now; earlier demo secrets are revoked):",
-    ]
-    for developer in data["developers"]:
-        lines.append(f"  developer {developer['name']!r} (tier {developer['tier']})")
-        lines.append(f"    client_id     {developer['client_id']}")
-        lines.append(f"    client_secret {developer['client_secret']}")
-        for skill in developer["skills"]:
-            lines.append(f"    skill         {skill['id']}  {skill['name']}")
-    for kind in ("admin", "platform"):
+def _token_call(var: str, developer: "DemoDeveloper", url: str) -> str:
+    """A shell line that puts a token for `developer` into $var (client_secret_basic)."""
+    basic = shlex.quote(f"{developer.client_id}:{developer.client_secret}")
+    return (
+        f"  {var}=$(curl -s -u {basic} -d grant_type=client_credentials {url}/oauth/token \\\n"
+        "    | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+    )
+
+
+def _demo_banner(issued: "DemoCredentials", url: str, *, credentials: Path | None) -> str:
+    """What a newcomer needs: the clients, who consented to what, a conversation to open,
+    searches to run."""
+    guide = issued.guide
+    developers = {d.name: d for d in issued.developers}
+    skills = sum(len(d.skills) for d in issued.developers)
+    lines = [""]
+    if issued.created:
+        lines.append(
+            f"Demo data loaded: {len(developers)} developers, {skills} skills, {guide.users} "
+            f"users ({guide.children} child profiles), {guide.interactions:,} interactions over "
+            "90 days in conversations of 2 to 6 turns."
+        )
+    else:
+        lines.append("Demo data already present; issued new client secrets.")
+    if issued.pending:
+        lines.append(
+            f"{issued.pending:,} interactions are still loading in the background; "
+            "the examples below work now."
+        )
+    lines += ["", "Clients (secrets are shown only now; earlier demo secrets are revoked):"]
+    for developer in issued.developers:
+        lines.append(f"  developer {developer.name!r}  tier {developer.tier}")
+        if developer.tier_description:
+            lines.append(f"    ({developer.tier_description})")
+        lines.append(f"    client_id     {developer.client_id}")
+        lines.append(f"    client_secret {developer.client_secret}")
+        for skill in developer.skills:
+            lines.append(f"    skill         {skill.id}  {skill.name}")
+    for kind, (client_id, client_secret) in (
+        ("admin", issued.admin),
+        ("platform", issued.platform),
+    ):
         lines.append(f"  {kind}")
-        lines.append(f"    client_id     {data[kind]['client_id']}")
-        lines.append(f"    client_secret {data[kind]['client_secret']}")
+        lines.append(f"    client_id     {client_id}")
+        lines.append(f"    client_secret {client_secret}")
     if credentials is not None:
         lines.append(f"\nCredentials written to {credentials}")
-    main_developer = next(d for d in data["developers"] if d["tier"] != "none")
-    skill_id = main_developer["skills"][0]["id"]
-    basic = shlex.quote(f"{main_developer['client_id']}:{main_developer['client_secret']}")
+    lines += ["", *_consent_table(guide)]
+
+    talk = guide.conversation
+    reader = developers[talk.developer]
     lines += [
         "",
-        f"Try it (as {main_developer['name']}):",
+        f"Open a conversation as {reader.name} (tier {reader.tier}), one call for the whole of it:",
+        f"{talk.platform_user_id} ({talk.name}), {talk.turns} turns: {talk.said}.",
         "",
-        f"  TOKEN=$(curl -s -u {basic} -d grant_type=client_credentials {url}/oauth/token \\",
-        "    | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {url}/v1/skills',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {url}/v1/skills/{skill_id}/interactions',
+        _token_call("TOKEN", reader, url),
+        f'  curl -s -H "Authorization: Bearer $TOKEN" '
+        f"{url}/v1/skills/{talk.skill_id}/sessions/{talk.session}",
+    ]
+    searcher = developers[guide.searches[0].developer]
+    lines += [
+        "",
+        f"Search what a developer is shown (q= runs over the redacted text), as {searcher.name}:",
+        "",
+        _token_call("PIZZA", searcher, url),
+        f'  curl -s -H "Authorization: Bearer $PIZZA" '
+        f"{url}/v1/skills/{guide.searches[0].skill_id}/interactions",
+    ]
+    for search in guide.searches:
+        query = urllib.parse.urlencode({"q": search.query})
+        lines.append(
+            f'  curl -s -H "Authorization: Bearer $PIZZA" '
+            f"'{url}/v1/skills/{search.skill_id}/interactions?{query}'"
+        )
+        lines.append(f"      finds {search.finds}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _consent_table(guide: "DemoGuide") -> list[str]:
+    """A few demo users per consent state, one column per skill."""
+    header = ["user", "name", "shows", *guide.skill_titles.values()]
+    rows = [
+        [c.platform_user_id, c.name, c.why, *(c.states[skill] for skill in guide.skill_titles)]
+        for c in guide.consents
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        f"Who consented to what ({len(rows)} of the {guide.users} users). A developer reads an",
+        "interaction only under the user's consent to its skill, given before it and still open;",
+        "health and finance need a consent that covers them; a child profile's, never.",
         "",
     ]
-    return "\n".join(lines)
+    for row in [header, *rows]:
+        lines.append(
+            "  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        )
+    lines += [
+        "",
+        "  yes: consented  revoked: withdrawn  again: revoked, then granted again  -: never",
+        "  +health, +finance: the consent covers that category",
+    ]
+    return lines
 
 
 @main.group()
