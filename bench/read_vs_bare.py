@@ -93,10 +93,13 @@ end
 # the bare app: what serving these 50 rows costs with Flask and psycopg and nothing else
 
 _BARE_SQL = {
+    # a LEFT JOIN, as the gateway's: with an inner join PostgreSQL estimates the two-column
+    # join (id and occurred_at) at one row, hashes the skill's whole history and sorts it
+    # (135 ms instead of 0.4 ms at 10,000 interactions), which would make a poor baseline
     "redacted": """
         SELECT i.id, i.occurred_at, i.user_id, t.utterance, i.intent, i.outcome, i.order_ref
         FROM interactions i
-        JOIN interaction_texts t
+        LEFT JOIN interaction_texts t
           ON t.interaction_id = i.id AND t.occurred_at = i.occurred_at AND t.policy = %(policy)s
         WHERE i.skill_id = %(skill_id)s
         ORDER BY i.occurred_at DESC, i.id DESC
