@@ -2,6 +2,7 @@
 
     python bench/read_vs_bare.py [--database-url URL] [--interactions 10000] [--rounds 5]
                                  [--seconds 10] [--connections 16] [--workers 4] [--profile]
+                                 [--variant DIR ...]
 
 In one run, on the PostgreSQL server at --database-url (default the local one):
 
@@ -24,10 +25,16 @@ In one run, on the PostgreSQL server at --database-url (default the local one):
 6. prints pages/s, p50 and p99 per round and their medians, and the median over rounds of
    the per-round ratio gateway/bare pages/s.
 
---profile adds one more gateway round (not counted above) with py-spy recording every worker
-(`py-spy record --subprocesses --idle --full-filenames`, raw stacks) and prints where a request's
-wall time inside the worker goes: by step of the read path (with the part spent waiting on
-PostgreSQL) and the top frames, each as a share of in-request samples and in ms per request.
+--variant DIR (repeatable) also serves the gateway from another checkout of the same schema, as
+one more side in the same rounds, named after its folder, and prints its ratio to the bare side
+and to the gateway: a change to the read path measured against the code it changes, under the
+same noise.
+
+--profile adds one more round of each gateway side (not counted above) with py-spy recording
+every worker (`py-spy record --subprocesses --idle --full-filenames`, raw stacks) and prints
+where a request's wall time inside the worker goes: by step of the read path (with the part
+spent waiting on PostgreSQL) and the top frames, each as a share of in-request samples and in
+ms per request.
 
 The bench imports `gateway` from the checkout it sits in (its parent folder), so a copy of
 this file in another worktree measures that worktree's code.
@@ -412,14 +419,17 @@ def _gunicorn_argv(app: str, port: int, workers: int, pythonpath: Path) -> list[
     return [*argv, app]
 
 
-def start_server(name: str, app: str, env: dict[str, str], workers: int, folder: Path) -> Server:
+def start_server(
+    name: str, app: str, env: dict[str, str], *, workers: int, code: Path, folder: Path
+) -> Server:
+    """Start gunicorn serving `app`, imported from the folder `code`."""
     port = free_port()
     log = folder / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            _gunicorn_argv(app, port, workers, ROOT if name == "gateway" else ROOT / "bench"),
+            _gunicorn_argv(app, port, workers, code),
             env=env,
-            cwd=ROOT,
+            cwd=code,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the server only through stop_server
@@ -622,7 +632,8 @@ _STEPS: list[tuple[str, Any]] = [
     ("query args (marshmallow load)", lambda f, p: f == "_query_args"),
     ("response dump (marshmallow)", lambda f, p: p.startswith("marshmallow/")),
     ("JSON encoding", lambda f, p: p.startswith(("flask/json/", "json/"))),
-    ("rate limiter", lambda f, p: p.startswith(("flask_limiter/", "limits/"))),
+    # flask-limiter's wrapper (`__inner`) also calls the view: only what it does itself counts
+    ("rate limiter", lambda f, p: p.startswith(("flask_limiter/", "limits/")) and f != "__inner"),
     ("cursor signing", lambda f, p: f in ("sign_cursor", "_fingerprint")),
 ]
 
@@ -636,6 +647,9 @@ def _step(stack: list[tuple[str, str]]) -> str:
         for label, match in _STEPS:
             if match(_name(func), path):
                 return label
+    for func, path in reversed(stack):
+        if path.startswith("gateway/"):
+            return f"other, in {_name(func)}"
     func, path = stack[-1]
     top = path.split("/", 1)[0].removesuffix(".py")
     return f"other: {top}"
@@ -749,8 +763,8 @@ def profile_round(
     sampled = profile.samples * 1000 / rate / result.requests
     python = profile.samples - profile.waiting
     print(
-        f"\nprofile: one more gateway round ({seconds} s, not counted above), py-spy at {rate} Hz "
-        f"on every worker: {result.rate:.1f} pages/s while sampled, "
+        f"\nprofile: one more {server.name} round ({seconds} s, not counted above), "
+        f"py-spy at {rate} Hz on every worker: {result.rate:.1f} pages/s while sampled, "
         f"{profile.samples} samples inside requests"
     )
     print(f"gateway code sampled from: {', '.join(sorted(profile.gateway_roots)) or '?'}")
@@ -785,23 +799,23 @@ def profile_round(
 # ---------------------------------------------------------------------------------------------
 
 
-def checkout() -> str:
+def checkout(root: Path = ROOT) -> str:
     try:
         head = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "gateway", "schemas"],
+            ["git", "-C", str(root), "status", "--porcelain", "--", "gateway", "schemas"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return f"{ROOT} (not a git checkout)"
-    return f"{ROOT} at {head}{' with local changes' if dirty else ''}"
+        return f"{root} (not a git checkout)"
+    return f"{root} at {head}{' with local changes' if dirty else ''}"
 
 
 def _clean_env() -> dict[str, str]:
@@ -826,6 +840,14 @@ def main() -> None:
         "--ratelimit-storage", default="memory://", help="the gateway's limiter storage"
     )
     parser.add_argument("--load", choices=["wrk", "python"], default=None, help="default: wrk")
+    parser.add_argument(
+        "--variant",
+        type=Path,
+        action="append",
+        default=[],
+        help="also serve the gateway from this checkout (same schema) as one more side, to "
+        "measure a change to the code against this one in the same run (repeatable)",
+    )
     parser.add_argument("--profile", action="store_true", help="add a py-spy gateway round")
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples/s")
     args = parser.parse_args()
@@ -847,6 +869,11 @@ def main() -> None:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     try:
         print(f"code: {checkout()} (gateway package {Path(gateway.__file__).parent})")
+        variants = {path.resolve().name: path.resolve() for path in args.variant}
+        if len(variants) != len(args.variant) or {"gateway", "bare"} & set(variants):
+            parser.error("each --variant needs a folder of its own name (not gateway or bare)")
+        for name, code in variants.items():
+            print(f"variant {name}: {checkout(code)}")
         server_info = conninfo_to_dict(base)
         print(
             f"database: {database} on {server_info.get('host', 'localhost')}:"
@@ -876,23 +903,53 @@ def main() -> None:
             "BENCH_BARE_SKILL_ID": world.skill_id,
             "BENCH_BARE_TEXT": world.bare_text,
         }
-        gw = start_server("gateway", "gateway:create_app()", gateway_env, args.workers, folder)
+        gw = start_server(
+            "gateway",
+            "gateway:create_app()",
+            gateway_env,
+            workers=args.workers,
+            code=ROOT,
+            folder=folder,
+        )
         servers.append(gw)
-        bare = start_server("bare", "read_vs_bare:bare_app()", bare_env, args.workers, folder)
-        servers.append(bare)
-        wait_ready(gw, "/healthz")
-        wait_ready(bare, "/page")
-        gw.path = f"/v1/skills/{world.skill_id}/interactions?limit={PAGE}"
-        gw.authorization = "Bearer " + mint_token(gw.port, world.client_id, world.client_secret)
-        bare.path = "/page"
-        gateway_ids, bare_ids = page_ids(gw), page_ids(bare)
-        if len(gateway_ids) != PAGE or gateway_ids != bare_ids:
-            sys.exit(
-                f"the two sides disagree: gateway {len(gateway_ids)} rows, bare {len(bare_ids)}"
-                f", same ids: {gateway_ids == bare_ids}"
+        for name, code in variants.items():
+            servers.append(
+                start_server(
+                    name,
+                    "gateway:create_app()",
+                    gateway_env,
+                    workers=args.workers,
+                    code=code,
+                    folder=folder,
+                )
             )
+        bare = start_server(
+            "bare",
+            "read_vs_bare:bare_app()",
+            bare_env,
+            workers=args.workers,
+            code=ROOT / "bench",
+            folder=folder,
+        )
+        servers.append(bare)
+        for server in servers:
+            wait_ready(server, "/page" if server is bare else "/healthz")
+        gateways = [server for server in servers if server is not bare]
+        authorization = "Bearer " + mint_token(gw.port, world.client_id, world.client_secret)
+        for server in gateways:
+            server.path = f"/v1/skills/{world.skill_id}/interactions?limit={PAGE}"
+            server.authorization = authorization
+        bare.path = "/page"
+        bare_ids = page_ids(bare)
+        for server in gateways:
+            ids = page_ids(server)
+            if len(ids) != PAGE or ids != bare_ids:
+                sys.exit(
+                    f"the sides disagree: {server.name} {len(ids)} rows, bare {len(bare_ids)}"
+                    f", same ids: {ids == bare_ids}"
+                )
         print(
-            f"both serve the same {PAGE} ids, newest first: gateway {gw.page_bytes} bytes, "
+            f"all serve the same {PAGE} ids, newest first: gateway {gw.page_bytes} bytes, "
             f"bare {bare.page_bytes} bytes (bare text: {world.bare_text} utterance; "
             f"owner connection, no checks)"
         )
@@ -910,44 +967,51 @@ def main() -> None:
             f"per side, {args.rounds} rounds × {args.seconds} s per side, alternating; "
             f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
         )
-        for server in (gw, bare):
+        for server in servers:
             if args.warmup > 0:
                 drive(server, args.warmup, args.connections, script)
 
-        results: dict[str, list[Result]] = {"gateway": [], "bare": []}
-        print(f"\n{'round':>5} {'side':8} {'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        results: dict[str, list[Result]] = {server.name: [] for server in servers}
+        width = max(8, *(len(server.name) for server in servers))
+        columns = f"{'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        print(f"\n{'round':>5} {'side':{width}} {columns}")
         for number in range(1, args.rounds + 1):
-            for server in (gw, bare):
+            for server in servers:
                 result = drive(server, args.seconds, args.connections, script)
                 results[server.name].append(result)
                 print(
-                    f"{number:5d} {server.name:8} {result.rate:9.1f} {result.p50_ms:8.1f} "
+                    f"{number:5d} {server.name:{width}} {result.rate:9.1f} {result.p50_ms:8.1f} "
                     f"{result.p99_ms:8.1f} {result.errors:7d}"
                 )
 
         print(f"\nmedian over {args.rounds} rounds")
-        print(f"{'side':8} {'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        print(f"{'side':{width}} {columns}")
         for name, values in results.items():
             print(
-                f"{name:8} {statistics.median(r.rate for r in values):9.1f} "
+                f"{name:{width}} {statistics.median(r.rate for r in values):9.1f} "
                 f"{statistics.median(r.p50_ms for r in values):8.1f} "
                 f"{statistics.median(r.p99_ms for r in values):8.1f} "
                 f"{sum(r.errors for r in values):7d}"
             )
-        ratios = [g.rate / b.rate for g, b in zip(results["gateway"], results["bare"], strict=True)]
-        print(
-            f"gateway/bare pages/s: {statistics.median(ratios):.3f} "
-            f"(per round: {', '.join(f'{r:.3f}' for r in ratios)})"
-        )
+        pairs = [(server.name, "bare") for server in gateways]
+        pairs += [(name, "gateway") for name in variants]
+        for side, baseline in pairs:
+            ratios = [
+                a.rate / b.rate for a, b in zip(results[side], results[baseline], strict=True)
+            ]
+            print(
+                f"{side}/{baseline} pages/s: {statistics.median(ratios):.3f} "
+                f"(per round: {', '.join(f'{r:.3f}' for r in ratios)})"
+            )
         if any(r.errors for values in results.values() for r in values):
             print(
                 "WARNING: some requests failed (non-2xx or socket errors): see the logs in "
                 f"{folder}"
             )
 
-        if args.profile:
+        for server in gateways if args.profile else []:
             profile_round(
-                gw,
+                server,
                 seconds=args.seconds,
                 connections=args.connections,
                 workers=args.workers,

@@ -14,11 +14,14 @@ _BENCH = Path(__file__).resolve().parents[1] / "bench" / "read_vs_bare.py"
 
 _GUNICORN = "/venv/lib/python3.11/site-packages/gunicorn"
 _GATEWAY = "/checkout/gateway"
+_LIMITER = "/venv/lib/python3.11/site-packages/flask_limiter"
 _IN_REQUEST = (
     f'process 11:"gunicorn: worker";run ({_GUNICORN}/workers/sync.py:126);'
     f"SyncWorker.handle ({_GUNICORN}/workers/sync.py:136);"
     f"SyncWorker.handle_request ({_GUNICORN}/workers/sync.py:180);"
     f"protected.<locals>.decorator.<locals>.guarded ({_GATEWAY}/views/protection.py:50);"
+    f"RouteLimit.__call__.<locals>.__inner ({_LIMITER}/_limits.py:120);"
+    f"call_limited ({_GATEWAY}/limits.py:70);"
     f"read_interactions ({_GATEWAY}/services/interactions.py:100)"
 )
 _RAW_PROFILE = "\n".join(
@@ -38,6 +41,13 @@ _RAW_PROFILE = "\n".join(
         f"{_IN_REQUEST};PooledDatabase.transaction ({_GATEWAY}/db.py:139);"
         "Transaction.__exit__ (/venv/lib/python3.11/site-packages/psycopg/transaction.py:90);"
         "Connection.wait (/venv/lib/python3.11/site-packages/psycopg/connection.py:420) 1",
+        # the limiter's own work, beside the view it wraps
+        f"{_IN_REQUEST.split(';call_limited')[0]};"
+        f"Limiter._check_request_limit ({_LIMITER}/extension.py:900) 2",
+        # a wait inside the view that no step names: not the limiter's, which wraps the view
+        f"{_IN_REQUEST};_deliver ({_GATEWAY}/services/interactions.py:60);"
+        "Pipeline.__exit__ (/venv/lib/python3.11/site-packages/psycopg/_pipeline.py:90);"
+        "Connection.wait (/venv/lib/python3.11/site-packages/psycopg/connection.py:420) 4",
     ]
 )
 
@@ -54,12 +64,18 @@ def _load_bench() -> ModuleType:
 def test_profile_counts_only_samples_inside_requests_and_names_their_step() -> None:
     profile = _load_bench().parse_profile(_RAW_PROFILE)
 
-    assert profile.samples == 10
-    assert profile.steps == {"redaction of texts": 6, "readable-rows SELECT": 3, "COMMIT": 1}
-    assert profile.waiting == 4
+    assert profile.samples == 16
+    assert profile.steps == {
+        "redaction of texts": 6,
+        "readable-rows SELECT": 3,
+        "COMMIT": 1,
+        "rate limiter": 2,
+        "other, in _deliver": 4,
+    }
+    assert profile.waiting == 8
     assert profile.steps_waiting["readable-rows SELECT"] == 3
     assert profile.steps_waiting["redaction of texts"] == 0
-    assert profile.frames[("SyncWorker.handle", "gunicorn/workers/sync.py")] == 10
+    assert profile.frames[("SyncWorker.handle", "gunicorn/workers/sync.py")] == 16
     assert profile.frames[("detect", "gateway/redaction/engine.py")] == 6
     assert profile.gateway_roots == {"/checkout"}
 
@@ -96,7 +112,7 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
     output, _ = bench.communicate(timeout=120)
 
     assert bench.returncode == 0, output
-    assert "both serve the same 50 ids" in output
+    assert "all serve the same 50 ids" in output
     assert "via services/ingest" in output  # the redacted forms exist: the write path ran
     assert "gateway/bare pages/s: " in output
     assert "WARNING" not in output  # no request failed, none was throttled
