@@ -23,7 +23,10 @@ In one run, on the PostgreSQL server at --database-url (default the local one):
    --connections connections, --seconds per side per round, alternating gateway, bare,
    gateway, bare, ... after an uncounted warm-up, so noise on a shared machine hits both;
 6. prints pages/s, p50 and p99 per round and their medians, and the median over rounds of
-   the per-round ratio gateway/bare pages/s.
+   the per-round ratio gateway/bare pages/s; and, measured from /proc over each round, the
+   CPU each page cost in the side's gunicorn workers and in its PostgreSQL backends (found by
+   application_name; only when the server runs on this machine) with the same ratio in pages
+   per CPU second, which other processes on a shared machine move far less than throughput.
 
 --variant DIR (repeatable) also serves the gateway from another checkout of the same schema, as
 one more side in the same rounds, named after its folder, and prints its ratio to the bare side
@@ -512,10 +515,18 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    # CPU ms per page of the side's gunicorn workers and of its PostgreSQL backends (None
+    # when the server's processes are not on this machine)
+    app_cpu_ms: float = 0.0
+    db_cpu_ms: float | None = None
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.app_cpu_ms + (self.db_cpu_ms or 0.0)
 
 
 def run_wrk(server: Server, seconds: int, connections: int, script: Path) -> Result:
@@ -589,10 +600,69 @@ async def _python_load(server: Server, seconds: float, connections: int) -> Resu
     )
 
 
-def drive(server: Server, seconds: int, connections: int, script: Path | None) -> Result:
+def _cpu_seconds(pid: int, command: str | None = None) -> float | None:
+    """User + system CPU seconds of a live process (of `command`, if given), else None."""
+    try:
+        proc = Path(f"/proc/{pid}")
+        if command is not None and proc.joinpath("comm").read_text().strip() != command:
+            return None
+        fields = proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _workers(server: Server) -> list[int]:
+    pid = server.process.pid
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_snapshot(monitor: psycopg.Connection[Any], server: Server) -> tuple[dict, dict]:
+    """CPU seconds by pid: the side's gunicorn workers, and the PostgreSQL backends whose
+    application_name names the side (found only when the server runs on this machine)."""
+    app = {pid: _cpu_seconds(pid) for pid in _workers(server)}
+    backends = monitor.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+        (application_name(server.name),),
+    ).fetchall()
+    db = {pid: _cpu_seconds(pid, "postgres") for (pid,) in backends}
+    return (
+        {pid: cpu for pid, cpu in app.items() if cpu is not None},
+        {pid: cpu for pid, cpu in db.items() if cpu is not None},
+    )
+
+
+def _spent(before: dict, after: dict) -> float:
+    # a process that appeared during the round counts from its start; one that ended is lost
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def application_name(side: str) -> str:
+    return f"bench-{side}"[:63]
+
+
+def drive(
+    server: Server,
+    seconds: int,
+    connections: int,
+    script: Path | None,
+    monitor: psycopg.Connection[Any] | None = None,
+) -> Result:
+    """Load one side for `seconds`; with `monitor`, also measure its CPU per page."""
+    before = cpu_snapshot(monitor, server) if monitor is not None else None
     if script is not None:
-        return run_wrk(server, seconds, connections, script)
-    return asyncio.run(_python_load(server, seconds, connections))
+        result = run_wrk(server, seconds, connections, script)
+    else:
+        result = asyncio.run(_python_load(server, seconds, connections))
+    if before is not None and monitor is not None and result.requests:
+        after = cpu_snapshot(monitor, server)
+        result.app_cpu_ms = _spent(before[0], after[0]) * 1000 / result.requests
+        if after[1]:
+            result.db_cpu_ms = _spent(before[1], after[1]) * 1000 / result.requests
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -799,6 +869,20 @@ def profile_round(
 # ---------------------------------------------------------------------------------------------
 
 
+def _row(values: list[Result]) -> str:
+    """One line of figures: a round's, or each figure's median over rounds (errors summed)."""
+    db = [r.db_cpu_ms for r in values if r.db_cpu_ms is not None]
+    db_text = f"{statistics.median(db):.1f}" if db else "n/a"
+    return (
+        f"{statistics.median(r.rate for r in values):9.1f} "
+        f"{statistics.median(r.p50_ms for r in values):8.1f} "
+        f"{statistics.median(r.p99_ms for r in values):8.1f} "
+        f"{sum(r.errors for r in values):7d}   "
+        f"{statistics.median(r.app_cpu_ms for r in values):16.1f} {db_text:>6} "
+        f"{statistics.median(r.cpu_ms for r in values):6.1f}"
+    )
+
+
 def checkout(root: Path = ROOT) -> str:
     try:
         head = subprocess.run(
@@ -865,6 +949,7 @@ def main() -> None:
     owner_url = make_conninfo(base, dbname=database)
     folder = Path(tempfile.mkdtemp(prefix="gateway-vs-bare-"))
     servers: list[Server] = []
+    closing: list[psycopg.Connection[Any]] = []
     with psycopg.connect(base, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     try:
@@ -889,24 +974,32 @@ def main() -> None:
         )
 
         env = _clean_env()
-        gateway_env = {
-            **env,
-            "GATEWAY_DATABASE_URL": owner_url,  # the factory connects as the app role
-            "GATEWAY_DATA_DIR": str(folder / "instance"),
-            "GATEWAY_SECRET_KEY": "bench",
-            "GATEWAY_PSEUDONYM_KEYS": "k1:" + "ab" * 32,
-            "GATEWAY_RATELIMIT_STORAGE_URI": args.ratelimit_storage,
-        }
+
+        def gateway_env(side: str) -> dict[str, str]:
+            return {
+                **env,
+                # the factory connects as the app role; the name finds the side's backends
+                "GATEWAY_DATABASE_URL": make_conninfo(
+                    owner_url, application_name=application_name(side)
+                ),
+                "GATEWAY_DATA_DIR": str(folder / "instance"),
+                "GATEWAY_SECRET_KEY": "bench",
+                "GATEWAY_PSEUDONYM_KEYS": "k1:" + "ab" * 32,
+                "GATEWAY_RATELIMIT_STORAGE_URI": args.ratelimit_storage,
+            }
+
         bare_env = {
             **env,
-            "BENCH_BARE_DATABASE_URL": owner_url,
+            "BENCH_BARE_DATABASE_URL": make_conninfo(
+                owner_url, application_name=application_name("bare")
+            ),
             "BENCH_BARE_SKILL_ID": world.skill_id,
             "BENCH_BARE_TEXT": world.bare_text,
         }
         gw = start_server(
             "gateway",
             "gateway:create_app()",
-            gateway_env,
+            gateway_env("gateway"),
             workers=args.workers,
             code=ROOT,
             folder=folder,
@@ -917,7 +1010,7 @@ def main() -> None:
                 start_server(
                     name,
                     "gateway:create_app()",
-                    gateway_env,
+                    gateway_env(name),
                     workers=args.workers,
                     code=code,
                     folder=folder,
@@ -970,38 +1063,43 @@ def main() -> None:
         for server in servers:
             if args.warmup > 0:
                 drive(server, args.warmup, args.connections, script)
+        monitor = psycopg.connect(owner_url, autocommit=True)
+        closing.append(monitor)
 
         results: dict[str, list[Result]] = {server.name: [] for server in servers}
         width = max(8, *(len(server.name) for server in servers))
-        columns = f"{'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        columns = (
+            f"{'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}   "
+            f"{'CPU ms/page: app':>16} {'db':>6} {'total':>6}"
+        )
         print(f"\n{'round':>5} {'side':{width}} {columns}")
         for number in range(1, args.rounds + 1):
             for server in servers:
-                result = drive(server, args.seconds, args.connections, script)
+                result = drive(server, args.seconds, args.connections, script, monitor)
                 results[server.name].append(result)
-                print(
-                    f"{number:5d} {server.name:{width}} {result.rate:9.1f} {result.p50_ms:8.1f} "
-                    f"{result.p99_ms:8.1f} {result.errors:7d}"
-                )
+                print(f"{number:5d} {server.name:{width}} {_row([result])}")
 
         print(f"\nmedian over {args.rounds} rounds")
         print(f"{'side':{width}} {columns}")
         for name, values in results.items():
-            print(
-                f"{name:{width}} {statistics.median(r.rate for r in values):9.1f} "
-                f"{statistics.median(r.p50_ms for r in values):8.1f} "
-                f"{statistics.median(r.p99_ms for r in values):8.1f} "
-                f"{sum(r.errors for r in values):7d}"
-            )
+            print(f"{name:{width}} {_row(values)}")
         pairs = [(server.name, "bare") for server in gateways]
         pairs += [(name, "gateway") for name in variants]
         for side, baseline in pairs:
-            ratios = [
-                a.rate / b.rate for a, b in zip(results[side], results[baseline], strict=True)
+            rates = [a.rate / b.rate for a, b in zip(results[side], results[baseline], strict=True)]
+            print(
+                f"{side}/{baseline} pages/s: {statistics.median(rates):.3f} "
+                f"(per round: {', '.join(f'{r:.3f}' for r in rates)})"
+            )
+        for side, baseline in pairs:
+            # pages per CPU second, the same ratio measured by what each page costs: it moves
+            # far less than throughput when other processes share the machine
+            costs = [
+                b.cpu_ms / a.cpu_ms for a, b in zip(results[side], results[baseline], strict=True)
             ]
             print(
-                f"{side}/{baseline} pages/s: {statistics.median(ratios):.3f} "
-                f"(per round: {', '.join(f'{r:.3f}' for r in ratios)})"
+                f"{side}/{baseline} pages per CPU second: {statistics.median(costs):.3f} "
+                f"(per round: {', '.join(f'{r:.3f}' for r in costs)})"
             )
         if any(r.errors for values in results.values() for r in values):
             print(
@@ -1020,6 +1118,8 @@ def main() -> None:
                 folder=folder,
             )
     finally:
+        for conn in closing:
+            conn.close()
         for server in servers:
             stop_server(server)
         with psycopg.connect(base, autocommit=True) as admin:

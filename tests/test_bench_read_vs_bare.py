@@ -115,6 +115,7 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
     assert "all serve the same 50 ids" in output
     assert "via services/ingest" in output  # the redacted forms exist: the write path ran
     assert "gateway/bare pages/s: " in output
+    assert "gateway/bare pages per CPU second: " in output
     assert "WARNING" not in output  # no request failed, none was throttled
     with psycopg.connect(owner_url) as conn:
         left = conn.execute(
