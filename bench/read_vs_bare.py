@@ -246,33 +246,21 @@ def _bind_system(conn: psycopg.Connection[Any]) -> None:
     bind_principal(conn, SYSTEM)
 
 
-def _write_interactions(
+def write_interactions(
     conn: psycopg.Connection[Any],
+    records: list[dict[str, Any]],
     *,
-    skill_id: str,
     users: dict[str, str],
-    n: int,
-    rng: random.Random,
     now: datetime,
 ) -> str:
-    """Store n interactions through this checkout's write path; return a description of it."""
-    records = []
-    platform_ids = list(users)
-    for i in range(n):
-        platform_user = rng.choice(platform_ids)
-        records.append(
-            {
-                "interaction_id": f"bench-{i}",
-                "skill_id": skill_id,
-                "user_id": platform_user,
-                # inside the standard tier's 30-day window, after the consents (60 days ago)
-                "occurred_at": now - timedelta(seconds=rng.randrange(25 * 86400)),
-                "sensitive_category": None,
-                "device_serial": "",
-                "audio_ref": None,
-                **_interaction(rng),
-            }
-        )
+    """Store `records` through this checkout's write path; return a description of it.
+
+    `conn` is an owner connection with dict rows. A record carries interaction_id (the
+    platform's), skill_id, user_id (a platform user id, a key of `users`, which maps them to
+    gateway ids), occurred_at, session_id, utterance, response, intent, slots (name → value),
+    outcome, order_ref, sensitive_category, device_serial and audio_ref.
+    """
+    n = len(records)
     try:
         from gateway.services import ingest
     except ImportError:
@@ -354,9 +342,22 @@ def seed(owner_url: str, n: int) -> World:
             issued = oauth_clients_service.register_client(
                 conn, kind="developer", developer_id=developer_id, name="bench"
             )
-        write_path = _write_interactions(
-            conn, skill_id=skill_id, users=users, n=n, rng=rng, now=now
-        )
+        platform_ids = list(users)
+        records = [
+            {
+                "interaction_id": f"bench-{i}",
+                "skill_id": skill_id,
+                "user_id": rng.choice(platform_ids),
+                # inside the standard tier's 30-day window, after the consents (60 days ago)
+                "occurred_at": now - timedelta(seconds=rng.randrange(25 * 86400)),
+                "sensitive_category": None,
+                "device_serial": "",
+                "audio_ref": None,
+                **_interaction(rng),
+            }
+            for i in range(n)
+        ]
+        write_path = write_interactions(conn, records, users=users, now=now)
         forms = conn.execute(
             "SELECT to_regclass('interaction_texts') IS NOT NULL AS stored"
         ).fetchone()
