@@ -82,6 +82,7 @@ TIER = "standard"
 # the standard tier's view of the data, with a limit no run of this script can reach
 RAISED_RATE_LIMIT = "100000000 per minute"
 MARKER = "BENCH_RESULT "
+SECRET_KEY = "bench"  # the gateway's; where the schema checks who writes, it keys the proof
 
 # wrk prints its usual report; this adds one machine-readable line at the end
 WRK_SCRIPT = """
@@ -239,11 +240,24 @@ def _forms(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return forms
 
 
+def binding_key() -> bytes | None:
+    """The key that proves the seed's SYSTEM writes, where this checkout's schema asks for one."""
+    try:
+        from gateway.binding import derive_binding_key
+    except ImportError:
+        return None
+    key: bytes = derive_binding_key(SECRET_KEY)
+    return key
+
+
 def _bind_system(conn: psycopg.Connection[Any]) -> None:
-    from gateway.db import bind_principal
+    from gateway import db
     from gateway.models import SYSTEM
 
-    bind_principal(conn, SYSTEM)
+    key = binding_key()
+    if key is not None:
+        db.use_binding_key(conn, key)  # type: ignore[attr-defined]
+    db.bind_principal(conn, SYSTEM)
 
 
 def write_interactions(
@@ -965,7 +979,11 @@ def main() -> None:
             f"database: {database} on {server_info.get('host', 'localhost')}:"
             f"{server_info.get('port', 5432)} as {server_info.get('user', '(default role)')}"
         )
-        migrate.upgrade(owner_url)
+        key = binding_key()
+        if key is None:
+            migrate.upgrade(owner_url)
+        else:
+            migrate.upgrade(owner_url, binding_key=key)  # type: ignore[call-arg]
         began = time.perf_counter()
         world = seed(owner_url, args.interactions)
         print(
@@ -984,7 +1002,7 @@ def main() -> None:
                     owner_url, application_name=application_name(side)
                 ),
                 "GATEWAY_DATA_DIR": str(folder / "instance"),
-                "GATEWAY_SECRET_KEY": "bench",
+                "GATEWAY_SECRET_KEY": SECRET_KEY,
                 "GATEWAY_PSEUDONYM_KEYS": "k1:" + "ab" * 32,
                 "GATEWAY_RATELIMIT_STORAGE_URI": args.ratelimit_storage,
             }
