@@ -326,6 +326,49 @@ def _consent_table(guide: "DemoGuide") -> list[str]:
     return lines
 
 
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.1, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds to wait when nothing is due.",
+)
+def worker(once: bool, poll: float) -> None:
+    """Deliver the signed webhook notices (revocations, deletions) until stopped.
+
+    Runs as the app role, like the web app, with the same GATEWAY_* settings (the same
+    GATEWAY_SECRET_KEY: it decrypts the developers' signing secrets). Ctrl-C or SIGTERM
+    finishes the notice in flight and exits 0.
+    """
+    import signal
+    import threading
+
+    from gateway import create_app
+    from gateway import worker as worker_module
+
+    with database(_settings()) as settings:
+        app = create_app({"DATABASE_URL": settings["DATABASE_URL"]})
+        db = app.extensions["gateway.db"]
+        clock = app.config["CLOCK"]
+        try:
+            if once:
+                counts = worker_module.deliver_due(db, app.config, now=clock)
+                click.echo(
+                    f"delivered {counts['delivered']}, to retry {counts['pending']}, "
+                    f"dead {counts['dead']}"
+                )
+                return
+            stop = threading.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+            click.echo("Delivering webhook notices (Ctrl-C stops).", err=True)
+            worker_module.run(db, app.config, stop=stop, now=clock, poll_seconds=poll)
+        finally:
+            db.close()
+
+
 @main.group()
 def db() -> None:
     """Database schema: migrations."""

@@ -77,6 +77,24 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         int,
         "Whole months of interactions kept before the current one; older ones are dropped.",
     ),
+    "WEBHOOK_ALLOW_LOOPBACK": (
+        False,
+        lambda value: str(value).strip().lower() in ("1", "true", "yes", "on"),
+        "Development only: accept http:// webhook URLs on 127.0.0.1/::1/localhost.",
+    ),
+    "WEBHOOK_MAX_ATTEMPTS": (8, int, "Delivery attempts before a notice is dead-lettered."),
+    "WEBHOOK_BACKOFF_SECONDS": (
+        30.0,
+        float,
+        "First retry delay; doubles with each attempt (capped at 6 hours).",
+    ),
+    "WEBHOOK_TIMEOUT": (5.0, float, "Seconds to connect and to wait for an answer, each."),
+    "WEBHOOK_CA_FILE": ("", str, "CA bundle for webhook TLS. Empty: the system's."),
+    "WEBHOOK_SECRET_GRACE_HOURS": (
+        24.0,
+        float,
+        "After a secret rotation, hours the old secret keeps signing beside the new one.",
+    ),
 }
 
 

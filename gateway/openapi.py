@@ -12,7 +12,15 @@ from marshmallow import Schema
 from werkzeug.routing import Rule
 
 from gateway.oauth import CLIENT_AUTH_METHODS, SCOPES
-from schemas.developers import DeveloperSchema, SkillListSchema, SkillSchema
+from schemas.developers import (
+    DeveloperSchema,
+    SkillListSchema,
+    SkillSchema,
+    WebhookRegistrationSchema,
+    WebhookSchema,
+    WebhookSecretSchema,
+    WebhookUpdateSchema,
+)
 from schemas.errors import ErrorEnvelopeSchema
 from schemas.health import HealthSchema, ReadinessSchema
 from schemas.ingest import (
@@ -191,6 +199,30 @@ OPERATIONS: dict[str, Operation] = {
         "reference: debug an order in one call. `session` is a pseudonym you were shown in an "
         "interaction's `session` field (tiers that include sessions). Turns whose user had not "
         "consented at the time are left out; a session with no readable turn answers 404.",
+    ),
+    "developers.put_webhook": Operation(
+        "Register your webhook",
+        WebhookRegistrationSchema,
+        "Where revocation and deletion notices go: https:// on a public address (checked after "
+        "DNS resolution; private, loopback, link-local and metadata addresses are refused). The "
+        "first registration answers the signing secret, once; later calls change the URL only. "
+        "Notices follow Standard Webhooks (see the README).",
+        body=WebhookUpdateSchema,
+    ),
+    "developers.show_webhook": Operation(
+        "Show your webhook",
+        WebhookSchema,
+        "Its URL and your notices by state: pending (being retried), delivered, dead. 404 "
+        "until you register one.",
+        errors=(404,),
+    ),
+    "developers.rotate_webhook_secret": Operation(
+        "Rotate your webhook secret",
+        WebhookSecretSchema,
+        "A new signing secret, shown once. Until `previous_valid_until` each notice carries a "
+        "signature with the old secret too, so you can switch without losing one. 404 until "
+        "you register a webhook.",
+        errors=(404,),
     ),
     "ingest.ingest_users": Operation(
         "Push users",

@@ -599,6 +599,8 @@ TABLES = {
     "ingested_interactions": {"SELECT"},
     "user_profiles": {"SELECT"},
     "session_pseudonyms": {"SELECT"},
+    "developer_webhooks": {"SELECT"},
+    "webhook_deliveries": {"SELECT"},
 }
 COLUMNS = {
     ("access_log", "INSERT"): "developer_id client_id skill_id interaction_id user_id endpoint",
@@ -619,6 +621,12 @@ COLUMNS = {
     ("user_profiles", "INSERT"): "user_id locale email display_name",
     ("user_profiles", "UPDATE"): "locale email display_name updated_at",
     ("session_pseudonyms", "INSERT"): "developer_id pseudonym skill_id session_id",
+    ("developer_webhooks", "INSERT"): "developer_id url secret_ciphertext",
+    ("developer_webhooks", "UPDATE"): "url secret_ciphertext previous_secret_ciphertext"
+    " previous_secret_expires_at updated_at",
+    ("webhook_deliveries", "INSERT"): "id developer_id event_type payload user_id deletion_id",
+    ("webhook_deliveries", "UPDATE"): "status attempts next_attempt_at last_status last_error"
+    " delivered_at",
     ("oauth_clients", "INSERT"): "client_id secret_hash kind developer_id scopes name",
     ("oauth_clients", "UPDATE"): "revoked_at",
     ("oauth_tokens", "INSERT"): "token_digest client_id scopes issued_at expires_at",

@@ -35,11 +35,15 @@ CHECKS = [
 @pytest.fixture
 def app(conn, app_settings):
     # a few hundred requests from one client: rate limits are tested elsewhere
-    return create_app(app_settings(DATABASE=SharedConnection(conn), RATELIMIT_ENABLED=False))
+    return create_app(
+        app_settings(
+            DATABASE=SharedConnection(conn), RATELIMIT_ENABLED=False, WEBHOOK_ALLOW_LOOPBACK=True
+        )
+    )
 
 
 @pytest.fixture
-def world(make, bearer, client):
+def world(make, bearer, client, app):
     """A developer with a skill, consenting users and their interactions; another's skill."""
     developer = make.developer(tier="trusted")
     credentials = make.client(developer_id=developer)
@@ -55,6 +59,10 @@ def world(make, bearer, client):
     make.consent(user, skill)
     make.interaction(skill, user, session_id="fuzz-session-1")
     headers = bearer(credentials)
+    hook = app.test_client().put(
+        "/v1/developer/webhook", json={"url": "http://127.0.0.1:9/hook"}, headers=headers
+    )
+    assert hook.status_code == 200, hook.get_json()
     shown = client.get(f"/v1/skills/{skill}/interactions", headers=headers).get_json()
     sessions = sorted({item["session"] for item in shown["interactions"] if "session" in item})
     assert sessions, shown
@@ -97,6 +105,9 @@ def _point_at_real_rows(case, world) -> None:
     body = case.body
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
         return  # a request meant to be invalid stays invalid
+    if case.operation.path == "/v1/developer/webhook" and isinstance(body, dict):
+        body["url"] = "http://127.0.0.1:9/hook"
+        return
     if case.operation.path != "/v1/ingest/interactions" or not isinstance(body, dict):
         return
     records = body.get("interactions")

@@ -23,6 +23,8 @@ TENANT_TABLES = {
     "ingested_interactions",
     "user_profiles",
     "session_pseudonyms",
+    "developer_webhooks",
+    "webhook_deliveries",
 }
 
 

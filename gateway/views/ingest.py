@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from gateway.context import RequestContext
-from gateway.exceptions import Forbidden, InvalidInput
+from gateway.exceptions import Forbidden
 from gateway.services import ingest as ingest_service
+from gateway.views.bodies import json_body
 from gateway.views.protection import protected
 from schemas.ingest import (
     IngestedInteractionsSchema,
@@ -30,17 +31,6 @@ def _platform(ctx: RequestContext) -> tuple[()]:
 
 
 platform_route = protected("ingest", prepare=_platform)
-
-
-def json_body() -> Any:
-    """The request's JSON body; a clear 422 for anything that is not a JSON object."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(
-            "Send a JSON object with Content-Type: application/json.",
-            details={"_body": ["Not a JSON object."]},
-        )
-    return body
 
 
 @bp.post("/users")
