@@ -72,6 +72,7 @@ def list_readable(
     policy: str,
     version: str,
     filters: InteractionFilter,
+    search_in: frozenset[str] = frozenset(),
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[Row]:
@@ -79,7 +80,8 @@ def list_readable(
 
     A search matches only forms made by the current `version` of the caller's `policy`: a form
     made by an older, weaker version is never searched, so search cannot reveal what the
-    current version hides.
+    current version hides; and only in the fields named in `search_in` (those the caller's tier
+    shows), so it cannot reveal a field the caller may not see.
     """
     query = sql.SQL(
         """
@@ -94,7 +96,12 @@ def list_readable(
           AND (%(session_id)s::text IS NULL OR i.session_id = %(session_id)s)
           AND (%(search)s::text IS NULL
                OR (t.version = %(version)s
-                   AND t.search @@ websearch_to_tsquery('english', %(search)s)))
+                   AND ((%(in_utterance)s
+                         AND t.search_utterance @@ websearch_to_tsquery('english', %(search)s))
+                        OR (%(in_response)s
+                            AND t.search_response @@ websearch_to_tsquery('english', %(search)s))
+                        OR (%(in_slots)s
+                            AND t.search_slots @@ websearch_to_tsquery('english', %(search)s)))))
           AND (%(after_time)s::timestamptz IS NULL
                OR (i.occurred_at, i.id) < (%(after_time)s, %(after_id)s::uuid))
         ORDER BY i.occurred_at DESC, i.id DESC
@@ -117,6 +124,9 @@ def list_readable(
             "user_id": filters.user_id,
             "session_id": filters.session_id,
             "search": filters.search,
+            "in_utterance": "utterance" in search_in,
+            "in_response": "response" in search_in,
+            "in_slots": "slots" in search_in,
             "after_time": after[0] if after else None,
             "after_id": after[1] if after else None,
             "limit": limit,

@@ -103,6 +103,8 @@ def read_interactions(
         policy=policy.name,
         version=redaction.form_version(policy),
         filters=filters,
+        # search only what this tier shows (rule 3): never a field it hides
+        search_in=tiers.visible_fields(developer) & {"utterance", "response", "slots"},
         after=after,
         limit=page_size + 1,  # one extra row tells whether another page exists
     )

@@ -22,10 +22,15 @@ from gateway.services import audio, tiers
 _PLAIN_FIELDS = ("intent", "outcome", "order_ref")
 
 
+# Bump when this module changes what a stored form holds (e.g. slot names as context).
+FORM_VERSION = 1
+
+
 def form_version(policy: Policy) -> str:
     """The version a stored form made under `policy` records: the detectors' version and the
-    policy's actions together (`Policy.version`), so a change of either makes it stale."""
-    return policy.version
+    policy's actions (`Policy.version`) and this module's own, so a change of any makes it
+    stale."""
+    return f"{policy.version}+f{FORM_VERSION}"
 
 
 def current_versions() -> dict[str, str]:
@@ -38,6 +43,25 @@ def _slot_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+# A slot's name is context the value itself lacks: "1984-03-12" is only a date, but in a slot
+# named date_of_birth it is a date of birth. The detectors find such values when the context
+# is said before them, so it is, and taken off again.
+_SLOT_CONTEXT = (
+    (("birth", "dob", "birthday"), "date of birth: "),
+)
+
+
+def _redact_slot(name: str, value: Any, policy: Policy, **options: Any) -> str:
+    text = _slot_text(value)
+    words = name.lower().replace("-", "_").split("_")
+    for keys, context in _SLOT_CONTEXT:
+        if any(key in words or key in name.lower() for key in keys):
+            said = redact(context + text, policy, **options).text
+            if said.startswith(context):
+                return said[len(context) :]
+    return redact(text, policy, **options).text
+
+
 def _redact_texts(
     raw: Row, policy: Policy, *, keep: list[str]
 ) -> tuple[str, str, list[dict[str, str]]]:
@@ -47,7 +71,7 @@ def _redact_texts(
     slots = [
         {
             "name": str(key),
-            "value": redact(_slot_text(value), policy, placeholders=placeholders, keep=keep).text,
+            "value": _redact_slot(str(key), value, policy, placeholders=placeholders, keep=keep),
         }
         for key, value in sorted((raw["slots"] or {}).items())
     ]

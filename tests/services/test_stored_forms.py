@@ -143,3 +143,20 @@ def test_deleting_an_interaction_deletes_its_forms_in_the_same_statement(make, w
     ).fetchone()
     conn.execute("SET LOCAL ROLE gateway_app")
     assert left["n"] == 0
+
+
+def test_a_slot_named_for_a_birth_date_is_redacted_as_one(make, world):
+    reader = world("trusted")
+    interaction = make.interaction(
+        reader["skill"],
+        reader["user"],
+        utterance="refill please",
+        slots={"date_of_birth": "1979-06-02", "dob": "02/06/1979", "pickup_date": "2026-12-03"},
+    )
+    for form in make.rows(
+        "SELECT slots FROM interaction_texts WHERE interaction_id = %s", (interaction,)
+    ):
+        values = {slot["name"]: slot["value"] for slot in form["slots"]}
+        assert values["date_of_birth"] == "[DOB_1]"
+        assert "1979" not in values["dob"]
+        assert values["pickup_date"] == "2026-12-03"  # an ordinary date stays

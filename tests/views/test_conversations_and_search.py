@@ -199,3 +199,24 @@ def test_search_never_matches_a_stale_form(client, make, trusted, monkeypatch):
     )
     monkeypatch.setattr(policies, "REDACTOR_VERSION", "9-stale")
     assert _list(client, trusted, q="maria") == []
+
+
+def test_search_never_looks_into_a_field_the_tier_hides(client, make, bearer):
+    # standard shows what users said, not what the assistant answered nor the slots
+    developer = make.developer(tier="standard")
+    skill = make.skill(developer)
+    user = make.user()
+    now = datetime.now(UTC)
+    make.consent(user, skill, granted_at=now - timedelta(days=1))
+    make.interaction(
+        skill,
+        user,
+        occurred_at=now,
+        utterance="where is my order",
+        response="the courier is stuck in traffic",
+        slots={"reason": "flooded"},
+    )
+    reader = {"skill": skill, "headers": bearer(make.client(developer_id=developer))}
+    assert len(_list(client, reader, q="order")) == 1
+    assert _list(client, reader, q="courier") == []
+    assert _list(client, reader, q="flooded") == []

@@ -69,16 +69,24 @@ CREATE TABLE interaction_texts (
     utterance_ref_hidden text,
     response_ref_hidden  text,
     slots_ref_hidden     jsonb,
-    -- search runs over what the developer is shown, never over the raw text
-    search              tsvector NOT NULL GENERATED ALWAYS AS (
-        to_tsvector('english', utterance || ' ' || response)
-        || jsonb_to_tsvector('english', slots, '["string"]')) STORED,
+    -- search runs over what the developer is shown, never over the raw text, and only over
+    -- the fields its tier shows: one vector per field
+    search_utterance    tsvector NOT NULL GENERATED ALWAYS AS (
+        to_tsvector('english', utterance)) STORED,
+    search_response     tsvector NOT NULL GENERATED ALWAYS AS (
+        to_tsvector('english', response)) STORED,
+    search_slots        tsvector NOT NULL GENERATED ALWAYS AS (
+        jsonb_to_tsvector('english', slots, '["string"]')) STORED,
     PRIMARY KEY (interaction_id, policy, occurred_at),
     -- deleting an interaction deletes its redacted forms in the same statement (rule 8)
     FOREIGN KEY (interaction_id, occurred_at) REFERENCES interactions (id, occurred_at)
         ON DELETE CASCADE
 ) PARTITION BY RANGE (occurred_at);
-CREATE INDEX interaction_texts_search_idx ON interaction_texts USING gin (search);
+CREATE INDEX interaction_texts_search_utterance_idx ON interaction_texts
+    USING gin (search_utterance);
+CREATE INDEX interaction_texts_search_response_idx ON interaction_texts
+    USING gin (search_response);
+CREATE INDEX interaction_texts_search_slots_idx ON interaction_texts USING gin (search_slots);
 
 -- The ingest ledger: one row per platform interaction id ever accepted, outside the
 -- partitions so that idempotency holds across months. It keeps no text, so it outlives a
