@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from gateway.models import Conn, Developer, Keyring, Row
-from gateway.redaction import Placeholders, Policy, get_policy, policy_names, pseudonymize, redact
+from gateway.redaction import (
+    Placeholders,
+    Policy,
+    detections,
+    get_policy,
+    policy_names,
+    pseudonymize,
+    redact,
+)
 from gateway.repositories import interaction_texts as texts_repo
 from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import pseudonyms as pseudonyms_repo
@@ -46,39 +54,53 @@ def _slot_text(value: Any) -> str:
 # A slot's name is context the value itself lacks: "1984-03-12" is only a date, but in a slot
 # named date_of_birth it is a date of birth. The detectors find such values when the context
 # is said before them, so it is, and taken off again.
-_SLOT_CONTEXT = (
-    (("birth", "dob", "birthday"), "date of birth: "),
-)
+_SLOT_CONTEXT = ((("birth", "dob", "birthday"), "date of birth: "),)
 
 
-def _redact_slot(name: str, value: Any, policy: Policy, **options: Any) -> str:
+class _Detections:
+    """The detections of the texts of one interaction, made once and used for every policy and
+    both forms (the policies differ only in what they keep and how they replace). Lives for one
+    interaction's redaction: no transcript text outlives the call in it."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, Any] = {}
+
+    def redact(self, text: str, policy: Policy, **options: Any) -> str:
+        if text not in self._found:
+            self._found[text] = detections(text)
+        return redact(text, policy, findings=self._found[text], **options).text
+
+
+def _redact_slot(name: str, value: Any, policy: Policy, found: _Detections, **options: Any) -> str:
     text = _slot_text(value)
     words = name.lower().replace("-", "_").split("_")
     for keys, context in _SLOT_CONTEXT:
         if any(key in words or key in name.lower() for key in keys):
-            said = redact(context + text, policy, **options).text
+            said = found.redact(context + text, policy, **options)
             if said.startswith(context):
                 return said[len(context) :]
-    return redact(text, policy, **options).text
+    return found.redact(text, policy, **options)
 
 
 def _redact_texts(
-    raw: Row, policy: Policy, *, keep: list[str]
+    raw: Row, policy: Policy, *, keep: list[str], found: _Detections
 ) -> tuple[str, str, list[dict[str, str]]]:
     placeholders = Placeholders()  # one numbering across all texts of this interaction
-    utterance = redact(raw["utterance"], policy, placeholders=placeholders, keep=keep).text
-    response = redact(raw["response"], policy, placeholders=placeholders, keep=keep).text
+    utterance = found.redact(raw["utterance"], policy, placeholders=placeholders, keep=keep)
+    response = found.redact(raw["response"], policy, placeholders=placeholders, keep=keep)
     slots = [
         {
             "name": str(key),
-            "value": _redact_slot(str(key), value, policy, placeholders=placeholders, keep=keep),
+            "value": _redact_slot(
+                str(key), value, policy, found, placeholders=placeholders, keep=keep
+            ),
         }
         for key, value in sorted((raw["slots"] or {}).items())
     ]
     return utterance, response, slots
 
 
-def redact_form(raw: Row, policy_name: str) -> dict[str, Any]:
+def redact_form(raw: Row, policy_name: str, *, found: _Detections | None = None) -> dict[str, Any]:
     """One stored form of `raw` (an interaction's id, occurred_at, skill_id, utterance,
     response, slots and order_ref) under one policy.
 
@@ -86,9 +108,10 @@ def redact_form(raw: Row, policy_name: str) -> dict[str, Any]:
     as a field; the *_ref_hidden form redacts it too, stored only where the two differ.
     """
     policy = get_policy(policy_name)
+    found = found if found is not None else _Detections()
     order_ref = raw.get("order_ref") or ""
-    shown = _redact_texts(raw, policy, keep=[order_ref] if order_ref else [])
-    hidden = _redact_texts(raw, policy, keep=[]) if order_ref else shown
+    shown = _redact_texts(raw, policy, keep=[order_ref] if order_ref else [], found=found)
+    hidden = _redact_texts(raw, policy, keep=[], found=found) if order_ref else shown
     differs = hidden != shown
     return {
         "interaction_id": str(raw["id"]),
@@ -106,8 +129,10 @@ def redact_form(raw: Row, policy_name: str) -> dict[str, Any]:
 
 
 def redact_for_storage(raw: Row) -> list[dict[str, Any]]:
-    """Every stored form of one interaction: one per policy a tier can name."""
-    return [redact_form(raw, name) for name in policy_names()]
+    """Every stored form of one interaction: one per policy a tier can name (its texts
+    detected once for all of them)."""
+    found = _Detections()
+    return [redact_form(raw, name, found=found) for name in policy_names()]
 
 
 def refresh_forms(conn: Conn, keys: list[tuple[str, datetime]], policies: list[str]) -> int:
