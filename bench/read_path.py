@@ -3,9 +3,10 @@
     python bench/read_path.py [--interactions 50000] [--rounds 200]
 
 Seeds a throw-away database (on GATEWAY_BENCH_DATABASE_URL, default the local server at
-127.0.0.1:5432, else an embedded PostgreSQL), then times, in the same run and interleaved:
-the bare keyset query for one page (the baseline), the same page through the whole stack
-(token check, rules, redaction, access log, JSON), the single-interaction read, and /healthz.
+127.0.0.1:5432, else an embedded PostgreSQL) through the write path (so every redacted form is
+stored, as bench/read_vs_bare.py does), then times, in the same run and interleaved: the bare
+keyset query for one page (the baseline), the same page through the whole stack (token check,
+rules, stored redacted forms, access log, JSON), the single-interaction read, and /healthz.
 Prints medians, p95 and ratios to the baseline; machines are noisy, so compare ratios.
 """
 
@@ -22,16 +23,22 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from read_vs_bare import write_interactions  # noqa: E402
 
 from gateway import create_app, migrate  # noqa: E402
 from gateway.binding import derive_binding_key  # noqa: E402
 from gateway.db import PooledDatabase, bind_principal, use_binding_key  # noqa: E402
 from gateway.models import SYSTEM, Principal  # noqa: E402
+from gateway.redaction import get_policy  # noqa: E402
 from gateway.repositories import interactions as interactions_repo  # noqa: E402
 from gateway.repositories.interactions import InteractionFilter  # noqa: E402
 from gateway.services import oauth_clients as oauth_clients_service  # noqa: E402
+from gateway.services import redaction  # noqa: E402
 
 DATABASE = "gateway_bench"
 SECRET_KEY = "bench"
@@ -63,58 +70,62 @@ def server_url() -> str:
 def seed(owner_url: str, n_interactions: int) -> dict:
     rng = random.Random(7)
     now = datetime.now(UTC)
-    with psycopg.connect(owner_url, autocommit=True) as conn, conn.transaction():
+    with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
         use_binding_key(conn, BINDING_KEY)
-        bind_principal(conn, SYSTEM)
-        developer = conn.execute(
-            "INSERT INTO developers (name) VALUES ('Bench Pizza') RETURNING id"
-        ).fetchone()[0]
-        conn.execute(
-            "INSERT INTO tier_grants (developer_id, tier, reason, granted_by) "
-            "VALUES (%s, 'standard', 'bench', 'bench')",
-            (developer,),
-        )
-        skill = conn.execute(
-            "INSERT INTO skills (developer_id, name) VALUES (%s, 'Bench Pizza') RETURNING id",
-            (developer,),
-        ).fetchone()[0]
-        users = [
+        with conn.transaction():
+            bind_principal(conn, SYSTEM)
+            developer = conn.execute(
+                "INSERT INTO developers (name) VALUES ('Bench Pizza') RETURNING id"
+            ).fetchone()["id"]
             conn.execute(
-                "INSERT INTO users (platform_user_id, is_child) VALUES (%s, %s) RETURNING id",
-                (f"bench-user-{i}", i % 50 == 0),
-            ).fetchone()[0]
-            for i in range(2000)
-        ]
-        for i, user in enumerate(users):
-            if i % 10:  # nine in ten consented, long ago
-                conn.execute(
-                    "INSERT INTO consents (user_id, skill_id, granted_at) VALUES (%s, %s, %s)",
-                    (user, skill, now - timedelta(days=365)),
-                )
-        with conn.cursor().copy(
-            "COPY interactions (platform_interaction_id, skill_id, user_id, occurred_at, "
-            "utterance, response, intent, outcome, order_ref) FROM STDIN"
-        ) as copy:
-            for i in range(n_interactions):
-                text = rng.choice(UTTERANCES).format(
-                    n=rng.randint(1, 99), d=rng.randint(1000, 9999)
-                )
-                copy.write_row(
-                    (
-                        f"bench-{i}",
-                        skill,
-                        rng.choice(users),
-                        now - timedelta(seconds=rng.randint(0, 80 * 86400)),
-                        text,
-                        "Sure, I have placed that for you.",
-                        rng.choice(["OrderPizza", "TrackOrder", "Refill"]),
-                        rng.choice(["success", "failure"]),
-                        f"R{i}",
+                "INSERT INTO tier_grants (developer_id, tier, reason, granted_by) "
+                "VALUES (%s, 'standard', 'bench', 'bench')",
+                (developer,),
+            )
+            skill = conn.execute(
+                "INSERT INTO skills (developer_id, name) VALUES (%s, 'Bench Pizza') RETURNING id",
+                (developer,),
+            ).fetchone()["id"]
+            users = {
+                f"bench-user-{i}": conn.execute(
+                    "INSERT INTO users (platform_user_id, is_child) VALUES (%s, %s) RETURNING id",
+                    (f"bench-user-{i}", i % 50 == 0),
+                ).fetchone()["id"]
+                for i in range(2000)
+            }
+            for i, user in enumerate(users.values()):
+                if i % 10:  # nine in ten consented, long ago
+                    conn.execute(
+                        "INSERT INTO consents (user_id, skill_id, granted_at) VALUES (%s, %s, %s)",
+                        (user, skill, now - timedelta(days=365)),
                     )
-                )
-        credentials = oauth_clients_service.register_client(
-            conn, kind="developer", developer_id=developer
-        )
+            credentials = oauth_clients_service.register_client(
+                conn, kind="developer", developer_id=developer
+            )
+        platform_ids = list(users)
+        records = []
+        for i in range(n_interactions):
+            text = rng.choice(UTTERANCES).format(n=rng.randint(1, 99), d=rng.randint(1000, 9999))
+            records.append(
+                {
+                    "interaction_id": f"bench-{i}",
+                    "skill_id": str(skill),
+                    "user_id": rng.choice(platform_ids),
+                    "session_id": "",
+                    "occurred_at": now - timedelta(seconds=rng.randint(0, 80 * 86400)),
+                    "utterance": text,
+                    "response": "Sure, I have placed that for you.",
+                    "intent": rng.choice(["OrderPizza", "TrackOrder", "Refill"]),
+                    "slots": {},
+                    "outcome": rng.choice(["success", "failure"]),
+                    "order_ref": f"R{i}",
+                    "sensitive_category": None,
+                    "device_serial": "",
+                    "audio_ref": None,
+                }
+            )
+        # the write path, so the redacted forms the read path selects exist
+        write_interactions(conn, records, users={k: str(v) for k, v in users.items()}, now=now)
         conn.execute("ANALYZE")
     return {"developer": developer, "skill": str(skill), "credentials": credentials}
 
@@ -174,6 +185,8 @@ def main() -> None:
             "developer", client_id=creds.client_id, developer_id=world["developer"]
         )
 
+        policy = get_policy("standard")
+
         def sql_page() -> None:
             with db.transaction(principal) as conn:
                 interactions_repo.list_readable(
@@ -181,6 +194,8 @@ def main() -> None:
                     developer_id=world["developer"],
                     skill_id=world["skill"],
                     not_before=datetime.now(UTC) - timedelta(days=30),
+                    policy=policy.name,
+                    version=redaction.form_version(policy),
                     filters=InteractionFilter(),
                     after=None,
                     limit=51,

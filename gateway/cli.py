@@ -1,13 +1,16 @@
-"""The `skillgw` command line: serve, demo, database migrations and trying redaction policies."""
+"""The `skillgw` command line: serve, demo, migrations, bulk import, retention and redaction."""
 
 import json
 import os
 import shlex
+import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import psycopg
@@ -16,8 +19,12 @@ from psycopg.rows import dict_row
 from gateway import config as config_module
 from gateway import migrate, secret_key
 from gateway.binding import derive_binding_key
-from gateway.db import use_binding_key
+from gateway.db import bind_principal, use_binding_key
 from gateway.embedded import EMBEDDED_FOLDER
+from gateway.models import SYSTEM, Conn
+
+if TYPE_CHECKING:
+    from gateway.demo import DemoCredentials, DemoDeveloper, DemoGuide
 
 
 @contextmanager
@@ -126,6 +133,7 @@ def _run_server(
             if applied:
                 versions = ", ".join(f"{v:04d}" for v in applied)
                 click.echo(f"Applied migrations: {versions}", err=True)
+        _create_months_ahead(settings)
         if before is not None:
             before(settings, url)
         server.serve(
@@ -150,31 +158,57 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write the demo clients' credentials to this JSON file (mode 0600).",
 )
+@click.option(
+    "--size",
+    type=click.IntRange(min=50),  # gateway.demo.MIN_SIZE, not imported here: it pulls in Faker
+    default=3000,  # gateway.demo.DEFAULT_SIZE
+    show_default=True,
+    help="Interactions in the data set (more for benchmarks). Most load in the background.",
+)
 @_serve_options
 def demo(
     credentials: Path | None,
+    size: int,
     host: str | None,
     port: int | None,
     workers: int | None,
     no_migrate: bool,
 ) -> None:
     """Serve the gateway with a demo data set, printing credentials and example calls."""
+    loaders: list[subprocess.Popen[bytes]] = []
+    owner = os.getpid()
 
     def load(settings: dict[str, Any], url: str) -> None:
-        from gateway.demo import load_demo
+        # the server's own keyring, so that the printed session pseudonym is the one it shows
+        from gateway import _keyring as server_keyring
+        from gateway.demo import OlderDemoData, load_demo, start_loader
 
         owner_url = settings["DATABASE_URL"]
         with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
             use_binding_key(conn, _binding_key(settings))  # the loader writes as SYSTEM
-            issued = load_demo(conn)
-        data = issued.as_json()
+            try:
+                issued = load_demo(conn, keyring=server_keyring(settings), size=size, defer=True)
+            except OlderDemoData as exc:
+                raise click.ClickException(str(exc)) from None
         if credentials is not None:
-            _write_private(credentials, json.dumps(data, indent=2) + "\n")
-        click.echo(_demo_banner(data, url, created=issued.created, credentials=credentials))
+            _write_private(credentials, json.dumps(issued.as_json(), indent=2) + "\n")
+        click.echo(_demo_banner(issued, url, credentials=credentials))
+        if issued.pending:
+            loaders.append(
+                start_loader(owner_url, secret_key=secret_key(settings), size=size)
+            )
 
-    _run_server(
-        _settings(), host=host, port=port, workers=workers, no_migrate=no_migrate, before=load
-    )
+    try:
+        _run_server(
+            _settings(), host=host, port=port, workers=workers, no_migrate=no_migrate, before=load
+        )
+    finally:
+        # gunicorn workers unwind through here too: only the process that started it stops it
+        if os.getpid() == owner and loaders:
+            from gateway.demo import stop_loader
+
+            for loader in loaders:
+                stop_loader(loader)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -186,39 +220,153 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def _demo_banner(data: dict[str, Any], url: str, *, created: bool, credentials: Path | None) -> str:
-    lines = [
-        "",
-        "Demo data " + ("loaded." if created else "already present; issued new client secrets."),
-        "",
-        "Clients (secrets are shown only now; earlier demo secrets are revoked):",
-    ]
-    for developer in data["developers"]:
-        lines.append(f"  developer {developer['name']!r} (tier {developer['tier']})")
-        lines.append(f"    client_id     {developer['client_id']}")
-        lines.append(f"    client_secret {developer['client_secret']}")
-        for skill in developer["skills"]:
-            lines.append(f"    skill         {skill['id']}  {skill['name']}")
-    for kind in ("admin", "platform"):
+def _token_call(var: str, developer: "DemoDeveloper", url: str) -> str:
+    """A shell line that puts a token for `developer` into $var (client_secret_basic)."""
+    basic = shlex.quote(f"{developer.client_id}:{developer.client_secret}")
+    return (
+        f"  {var}=$(curl -s -u {basic} -d grant_type=client_credentials {url}/oauth/token \\\n"
+        "    | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+    )
+
+
+def _demo_banner(issued: "DemoCredentials", url: str, *, credentials: Path | None) -> str:
+    """What a newcomer needs: the clients, who consented to what, a conversation to open,
+    searches to run."""
+    guide = issued.guide
+    developers = {d.name: d for d in issued.developers}
+    skills = sum(len(d.skills) for d in issued.developers)
+    lines = [""]
+    if issued.created:
+        lines.append(
+            f"Demo data loaded: {len(developers)} developers, {skills} skills, {guide.users} "
+            f"users ({guide.children} child profiles), {guide.interactions:,} interactions over "
+            "90 days in conversations of 2 to 6 turns."
+        )
+    else:
+        lines.append("Demo data already present; issued new client secrets.")
+    if issued.pending:
+        lines.append(
+            f"{issued.pending:,} interactions are still loading in the background; "
+            "the examples below work now."
+        )
+    lines += ["", "Clients (secrets are shown only now; earlier demo secrets are revoked):"]
+    for developer in issued.developers:
+        lines.append(f"  developer {developer.name!r}  tier {developer.tier}")
+        if developer.tier_description:
+            lines.append(f"    ({developer.tier_description})")
+        lines.append(f"    client_id     {developer.client_id}")
+        lines.append(f"    client_secret {developer.client_secret}")
+        for skill in developer.skills:
+            lines.append(f"    skill         {skill.id}  {skill.name}")
+    for kind, (client_id, client_secret) in (
+        ("admin", issued.admin),
+        ("platform", issued.platform),
+    ):
         lines.append(f"  {kind}")
-        lines.append(f"    client_id     {data[kind]['client_id']}")
-        lines.append(f"    client_secret {data[kind]['client_secret']}")
+        lines.append(f"    client_id     {client_id}")
+        lines.append(f"    client_secret {client_secret}")
     if credentials is not None:
         lines.append(f"\nCredentials written to {credentials}")
-    main_developer = next(d for d in data["developers"] if d["tier"] != "none")
-    skill_id = main_developer["skills"][0]["id"]
-    basic = shlex.quote(f"{main_developer['client_id']}:{main_developer['client_secret']}")
+    lines += ["", *_consent_table(guide)]
+
+    talk = guide.conversation
+    reader = developers[talk.developer]
     lines += [
         "",
-        f"Try it (as {main_developer['name']}):",
+        f"Open a conversation as {reader.name} (tier {reader.tier}), one call for the whole of it:",
+        f"{talk.platform_user_id} ({talk.name}), {talk.turns} turns: {talk.said}.",
         "",
-        f"  TOKEN=$(curl -s -u {basic} -d grant_type=client_credentials {url}/oauth/token \\",
-        "    | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {url}/v1/skills',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {url}/v1/skills/{skill_id}/interactions',
+        _token_call("TOKEN", reader, url),
+        f'  curl -s -H "Authorization: Bearer $TOKEN" '
+        f"{url}/v1/skills/{talk.skill_id}/sessions/{talk.session}",
+    ]
+    searcher = developers[guide.searches[0].developer]
+    lines += [
+        "",
+        f"Search what a developer is shown (q= runs over the redacted text), as {searcher.name}:",
+        "",
+        _token_call("PIZZA", searcher, url),
+        f'  curl -s -H "Authorization: Bearer $PIZZA" '
+        f"{url}/v1/skills/{guide.searches[0].skill_id}/interactions",
+    ]
+    for search in guide.searches:
+        query = urllib.parse.urlencode({"q": search.query})
+        lines.append(
+            f'  curl -s -H "Authorization: Bearer $PIZZA" '
+            f"'{url}/v1/skills/{search.skill_id}/interactions?{query}'"
+        )
+        lines.append(f"      finds {search.finds}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _consent_table(guide: "DemoGuide") -> list[str]:
+    """A few demo users per consent state, one column per skill."""
+    header = ["user", "name", "shows", *guide.skill_titles.values()]
+    rows = [
+        [c.platform_user_id, c.name, c.why, *(c.states[skill] for skill in guide.skill_titles)]
+        for c in guide.consents
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        f"Who consented to what ({len(rows)} of the {guide.users} users). A developer reads an",
+        "interaction only under the user's consent to its skill, given before it and still open;",
+        "health and finance need a consent that covers them; a child profile's, never.",
         "",
     ]
-    return "\n".join(lines)
+    for row in [header, *rows]:
+        lines.append(
+            "  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        )
+    lines += [
+        "",
+        "  yes: consented  revoked: withdrawn  again: revoked, then granted again  -: never",
+        "  +health, +finance: the consent covers that category",
+    ]
+    return lines
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.1, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds to wait when nothing is due.",
+)
+def worker(once: bool, poll: float) -> None:
+    """Deliver the signed webhook notices (revocations, deletions) until stopped.
+
+    Runs as the app role, like the web app, with the same GATEWAY_* settings (the same
+    GATEWAY_SECRET_KEY: it decrypts the developers' signing secrets). Ctrl-C or SIGTERM
+    finishes the notice in flight and exits 0.
+    """
+    import signal
+    import threading
+
+    from gateway import create_app
+    from gateway import worker as worker_module
+
+    with database(_settings()) as settings:
+        app = create_app({"DATABASE_URL": settings["DATABASE_URL"]})
+        db = app.extensions["gateway.db"]
+        clock = app.config["CLOCK"]
+        try:
+            if once:
+                counts = worker_module.deliver_due(db, app.config, now=clock)
+                click.echo(
+                    f"delivered {counts['delivered']}, to retry {counts['pending']}, "
+                    f"dead {counts['dead']}"
+                )
+                return
+            stop = threading.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+            click.echo("Delivering webhook notices (Ctrl-C stops).", err=True)
+            worker_module.run(db, app.config, stop=stop, now=clock, poll_seconds=poll)
+        finally:
+            db.close()
 
 
 @main.group()
@@ -306,6 +454,219 @@ def redact(policy: str, as_json: bool) -> None:
     except BrokenPipeError:
         # `skillgw redact < big.txt | head` closes the pipe early: not an error
         os._exit(0)
+
+
+def _create_months_ahead(settings: dict[str, Any]) -> None:
+    """Create the coming months' partitions before the workers start (as the app role, which
+    may call the owner's function for it), so that no operator has to."""
+    from gateway import app_conninfo
+    from gateway.services import retention as retention_service
+
+    try:
+        with psycopg.connect(app_conninfo(settings), row_factory=dict_row) as conn:
+            use_binding_key(conn, _binding_key(settings))
+            bind_principal(conn, SYSTEM)  # the owner's function checks the caller's proof
+            created = retention_service.ensure_months_ahead(conn, now=datetime.now(UTC))
+            conn.commit()
+    except psycopg.Error as exc:
+        # not fatal: ingest creates a missing month itself, only more slowly
+        click.echo(f"Could not create the coming months' partitions: {exc}".strip(), err=True)
+        return
+    if created:
+        click.echo("Created partitions for " + ", ".join(f"{m:%Y-%m}" for m in created), err=True)
+
+
+@contextmanager
+def _owner_connection(settings: dict[str, Any]) -> Iterator[Conn]:
+    """An owner connection whose SYSTEM bindings carry the proof privileged writes need."""
+    with psycopg.connect(settings["DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+        use_binding_key(conn, _binding_key(settings))
+        yield conn
+
+
+# --- skillgw ingest
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--batch",
+    "batch_size",
+    type=click.IntRange(1, 50_000),
+    default=1000,
+    show_default=True,
+    help="Lines per transaction: a batch is written whole or not at all.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    help="Processes that validate and redact (default: one per core; 0: this process).",
+)
+@click.option("--dry-run", is_flag=True, help="Validate, redact and check; write nothing.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write every rejected line (number, platform id, reasons) to this JSON Lines file.",
+)
+@click.option(
+    "--from-line",
+    type=click.IntRange(1),
+    default=1,
+    help="Start at this line number (to resume an interrupted import).",
+)
+@click.option(
+    "--show-rejects",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    help="How many rejected lines the summary lists.",
+)
+def ingest(
+    source: str,
+    batch_size: int,
+    workers: int | None,
+    dry_run: bool,
+    rejects: Path | None,
+    from_line: int,
+    show_rejects: int,
+) -> None:
+    """Import interactions from a JSON Lines file (- reads stdin).
+
+    One record per line, as in POST /v1/ingest/interactions, with the same validation and
+    write-time redaction. A bad line is reported with its number and does not stop the
+    others; a platform id imported before with the same content is skipped. Exits 1 when a
+    line was rejected, 130 when interrupted (the batch being written is rolled back).
+    """
+    from gateway import bulk_import
+
+    with database(_settings()) as settings:
+        try:
+            status = bulk_import.run(
+                settings["DATABASE_URL"],
+                source,
+                binding_key=_binding_key(settings),
+                batch_size=batch_size,
+                workers=workers,
+                dry_run=dry_run,
+                from_line=from_line,
+                rejects=rejects,
+                show=show_rejects,
+            )
+        except (RuntimeError, psycopg.OperationalError) as exc:
+            raise click.ClickException(str(exc).strip()) from None
+    sys.exit(status)
+
+
+# --- skillgw retention
+
+
+@main.group()
+def retention() -> None:
+    """Retention: whole months of interactions past GATEWAY_RETENTION_MONTHS are dropped."""
+
+
+@retention.command("run")
+@click.option(
+    "--months",
+    type=click.IntRange(1),
+    help="Whole months kept before the current one (default: GATEWAY_RETENTION_MONTHS).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be dropped and created; change nothing."
+)
+def retention_run(months: int | None, dry_run: bool) -> None:
+    """Drop the months past retention, with their redacted forms and audio references, and
+    create the partitions of the next months. Runs as the owner role; run it daily."""
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import retention as retention_service
+
+    settings = _settings()
+    months = months or settings["RETENTION_MONTHS"]
+    now = datetime.now(UTC)
+    oldest = retention_service.oldest_kept_month(now=now, months=months)
+    would = "Would drop" if dry_run else "Dropped"
+    with database(settings) as settings, _owner_connection(settings) as conn:
+        click.echo(
+            f"Keeping {_many(months, 'month')} before the current one: from {oldest:%Y-%m} on."
+        )
+        with conn.transaction():
+            bind_principal(conn, SYSTEM)
+            if dry_run:
+                missing = retention_service.missing_months_ahead(conn, now=now)
+            else:
+                missing = retention_service.ensure_months_ahead(conn, now=now)
+        if missing:
+            created = ", ".join(f"{m:%Y-%m}" for m in missing)
+            click.echo(f"{'Would create' if dry_run else 'Created'} partitions for {created}.")
+        expired = retention_service.expired_months(conn, now=now, months=months)
+        if not expired:
+            click.echo("No month is past retention.")
+        for month in expired:
+            try:
+                with conn.transaction():
+                    bind_principal(conn, SYSTEM)
+                    dropped = retention_service.drop_month(conn, month, dry_run=dry_run)
+            except psycopg.errors.LockNotAvailable:
+                raise click.ClickException(
+                    f"{month:%Y-%m} is in use (a long transaction holds it); nothing of it was "
+                    "dropped. Run again later."
+                ) from None
+            click.echo(
+                f"{would} {month:%Y-%m}: {_many(dropped.interactions, 'interaction')}, "
+                f"{_many(dropped.forms, 'redacted form')}, "
+                f"{_many(dropped.audio, 'audio reference')}."
+            )
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+# --- skillgw redaction
+
+
+@main.group()
+def redaction() -> None:
+    """Stored redacted forms (made at write time under every policy)."""
+
+
+@redaction.command("refresh")
+@click.option(
+    "--batch",
+    "batch_size",
+    type=click.IntRange(1, 10_000),
+    default=500,
+    show_default=True,
+    help="Interactions per transaction.",
+)
+def redaction_refresh(batch_size: int) -> None:
+    """Redact again every interaction whose stored forms are missing or were made by an older
+    detector or policy version (reads already never serve those; this saves them the work)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import redaction_refresh
+
+    done = 0
+    after = None
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with database(_settings()) as settings, _owner_connection(settings) as conn:
+        with Progress(*columns, console=Console(stderr=True)) as progress:
+            task = progress.add_task("Refreshing stale forms")
+            while True:
+                with conn.transaction():
+                    bind_principal(conn, SYSTEM)
+                    count, after = redaction_refresh.refresh_stale_forms(
+                        conn, after=after, limit=batch_size
+                    )
+                if not count:
+                    break
+                done += count
+                progress.update(task, description=f"Refreshed {done:,} interactions")
+    click.echo(f"Refreshed the stored forms of {_many(done, 'interaction')}.")
 
 
 def register(app: Any) -> None:

@@ -72,6 +72,29 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         "OAuth issuer URL in the RFC 8414 metadata, the URL clients use. Empty: "
         "http://HOST:PORT.",
     ),
+    "RETENTION_MONTHS": (
+        18,
+        int,
+        "Whole months of interactions kept before the current one; older ones are dropped.",
+    ),
+    "WEBHOOK_ALLOW_LOOPBACK": (
+        False,
+        lambda value: str(value).strip().lower() in ("1", "true", "yes", "on"),
+        "Development only: accept http:// webhook URLs on 127.0.0.1/::1/localhost.",
+    ),
+    "WEBHOOK_MAX_ATTEMPTS": (8, int, "Delivery attempts before a notice is dead-lettered."),
+    "WEBHOOK_BACKOFF_SECONDS": (
+        30.0,
+        float,
+        "First retry delay; doubles with each attempt (capped at 6 hours).",
+    ),
+    "WEBHOOK_TIMEOUT": (5.0, float, "Seconds to connect and to wait for an answer, each."),
+    "WEBHOOK_CA_FILE": ("", str, "CA bundle for webhook TLS. Empty: the system's."),
+    "WEBHOOK_SECRET_GRACE_HOURS": (
+        24.0,
+        float,
+        "After a secret rotation, hours the old secret keeps signing beside the new one.",
+    ),
 }
 
 
@@ -84,6 +107,8 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings.update(overrides or {})
     if settings["ACCESS_TOKEN_TTL"] > 3600:
         raise ValueError("ACCESS_TOKEN_TTL must be at most 3600 seconds (RFC 9700 §2.2.1)")
+    if settings["RETENTION_MONTHS"] < 1:
+        raise ValueError("RETENTION_MONTHS must be at least 1")
     return settings
 
 

@@ -1,93 +1,63 @@
-"""The demo data set: developers, skills, users, consents and PII-laden interactions to explore."""
+"""The demo data set: a seeded, realistic platform loaded through the same ingest path as real data.
 
-import random
+Four developers on every tier, about 200 users in every consent state (child profiles among them),
+and a few thousand multi-turn conversations over 90 days whose text is full of the personal data
+that redaction has to catch, spoken and written (`demo_people`, `demo_talk`, `demo_plan`).
+`load_demo` creates what has no API yet (developers, tiers, skills, clients, consents) and pushes
+users and interactions through `services/ingest`; the bulk of the interactions can follow in a
+background process (`start_loader`), so that the server answers within seconds.
+"""
+
+import argparse
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from multiprocessing.pool import Pool
 from typing import Any
 
-from gateway.db import bind_principal
-from gateway.models import SYSTEM, Conn
-from gateway.repositories import consents as consents_repo
+import psycopg
+from psycopg.rows import dict_row
+
+from gateway.binding import derive_binding_key
+from gateway.db import bind_principal, use_binding_key
+from gateway.demo_people import (
+    DEVELOPERS,
+    PIZZA,
+    SKILLS,
+    Person,
+    consent_examples,
+    consent_state,
+    developer_of,
+)
+from gateway.demo_plan import Plan, build_plan, interaction_id
+from gateway.models import SYSTEM, Conn, Developer, Keyring
 from gateway.repositories import developers as developers_repo
 from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
+from gateway.services import consents as consents_service
+from gateway.services import ingest as ingest_service
 from gateway.services import oauth_clients as oauth_clients_service
+from gateway.services import redaction
+from schemas.ingest import IngestInteractionsSchema, IngestUsersSchema
 
 SEED = 20240601
-MARKER_DEVELOPER = "Pizza Palace Inc."
+DEFAULT_SIZE = 3000  # interactions
+MIN_SIZE = 50  # room for the conversations the printed examples point at
+MARKER_DEVELOPER = DEVELOPERS[0].name
 CLIENT_NAME_PREFIX = "demo: "
 _LOCK_KEY = "gateway.demo"
+_LOADER_LOCK_KEY = "gateway.demo.loader"
 
-# developer -> (tier, contact, [(skill, category)])
-DEVELOPERS: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
-    "Pizza Palace Inc.": (
-        "standard",
-        "dev@pizzapalace.example",
-        [("Pizza Palace", "food"), ("Pizza Palace Rewards", "food")],
-    ),
-    "Swift Rides": ("none", "api@swiftrides.example", [("Swift Rides", "travel")]),
-    "CareWell Pharmacy": ("trusted", "it@carewell.example", [("CareWell Pharmacy", "health")]),
-}
 
-_FIRST = [
-    "Maria",
-    "James",
-    "Aisha",
-    "Chen",
-    "Olivia",
-    "Lukas",
-    "Priya",
-    "Diego",
-    "Fatima",
-    "Noah",
-    "Sofia",
-    "Kenji",
-    "Emma",
-    "Omar",
-    "Hannah",
-    "Mateo",
-    "Grace",
-    "Ivan",
-]
-_LAST = [
-    "Lopez",
-    "Smith",
-    "Khan",
-    "Wei",
-    "Brown",
-    "Schneider",
-    "Patel",
-    "Garcia",
-    "Haddad",
-    "Johnson",
-    "Rossi",
-    "Tanaka",
-    "Wilson",
-    "Farouk",
-    "Miller",
-    "Silva",
-    "Okafor",
-    "Petrov",
-]
-_STREETS = [
-    "Elm Street",
-    "Maple Avenue",
-    "Oak Lane",
-    "Cedar Road",
-    "Harbor Drive",
-    "Sunset Boulevard",
-    "Pine Court",
-    "Willow Way",
-]
-_CITIES = ["Springfield", "Riverton", "Lakeside", "Fairview", "Georgetown"]
-_CARDS = ["4111 1111 1111 1111", "5555 5555 5555 4444", "4012 8888 8888 1881", "3782 822463 10005"]
-_MAIL_DOMAINS = ["gmail.com", "outlook.com", "mail.example"]
-_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-_SIZES = ["small", "medium", "large", "family size"]
-_TOPPINGS = ["pepperoni", "margherita", "four cheese", "veggie", "hawaiian", "bbq chicken"]
-_MEDICINES = ["lisinopril", "metformin", "atorvastatin", "levothyroxine", "amoxicillin"]
-_OUTCOMES = ["success"] * 7 + ["failure", "abandoned", "cancelled"]
+# --- what load_demo returns: the credentials, and what the banner shows a newcomer
 
 
 @dataclass
@@ -103,16 +73,61 @@ class DemoDeveloper:
     client_id: str
     client_secret: str
     skills: list[DemoSkill] = field(default_factory=list)
+    tier_description: str = ""
+
+
+@dataclass(frozen=True)
+class ConsentExample:
+    """One demo user's consents, for the printed table: skill name -> state."""
+
+    platform_user_id: str
+    name: str  # the user's own display name: the gateway never shows it to developers
+    why: str  # which consent state this row illustrates
+    states: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A conversation the trusted developer can open, and what to look for in it."""
+
+    developer: str
+    skill_id: str
+    session: str  # the developer's pseudonym for the platform's session id
+    platform_user_id: str
+    name: str
+    turns: int
+    said: str
+
+
+@dataclass(frozen=True)
+class SearchExample:
+    developer: str
+    skill_id: str
+    query: str
+    finds: str
+
+
+@dataclass(frozen=True)
+class DemoGuide:
+    skill_titles: dict[str, str]  # skill name -> its column title in the consent table
+    users: int
+    children: int
+    interactions: int
+    consents: list[ConsentExample]
+    conversation: Conversation
+    searches: list[SearchExample]
 
 
 @dataclass
 class DemoCredentials:
-    """What `skillgw demo` prints and writes: fresh secrets for every demo client."""
+    """What `skillgw demo` prints and writes: fresh secrets for every demo client, and a guide."""
 
     developers: list[DemoDeveloper]
     admin: tuple[str, str]
     platform: tuple[str, str]
     created: bool  # False when the data set was already there and only secrets were issued
+    guide: DemoGuide
+    pending: int = 0  # interactions not stored yet: `load_rest` or `start_loader` loads them
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -131,30 +146,319 @@ class DemoCredentials:
         }
 
 
-def load_demo(conn: Conn, *, seed: int = SEED, now: datetime | None = None) -> DemoCredentials:
+# --- loading
+
+
+class OlderDemoData(Exception):
+    """The database holds a demo data set that an earlier version of the demo made."""
+
+
+def load_demo(
+    conn: Conn,
+    *,
+    keyring: Keyring,
+    seed: int = SEED,
+    size: int = DEFAULT_SIZE,
+    now: datetime | None = None,
+    defer: bool = False,
+) -> DemoCredentials:
     """Load the demo data set once, then issue new secrets for its clients; return them.
 
     `conn` is an owner connection (dict rows, autocommit) carrying the binding key
     (gateway.db.use_binding_key): the loader writes as the proven SYSTEM caller, the only one
-    the database lets record consents in the past. A data set already loaded (found by
-    its first developer's name) is reused, not duplicated; its earlier demo clients are revoked
-    because their secrets, stored only hashed, cannot be shown again.
+    the database lets record consents in the past. `keyring` is the server's, so that
+    the printed session pseudonym is the one the server shows; `now` sets the data set's last
+    day (the day before it; default today). A data set already loaded (found by its first
+    developer's name) is reused, not duplicated; its earlier demo clients are revoked because
+    their secrets, stored only hashed, cannot be shown again.
+    With `defer`, only the conversations the printed examples point at are loaded now and
+    `pending` counts the rest, for `load_rest` (or the background `start_loader`).
+    Raises `OlderDemoData` when the database holds a data set from an earlier version.
     """
+    if size < MIN_SIZE:
+        raise ValueError(f"the demo data set needs at least {MIN_SIZE} interactions")
+    plan = build_plan(seed, size, showcase_only=True)
     with conn.transaction():
         bind_principal(conn, SYSTEM)
         # two demos starting on one database at once must not both load the data set
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK_KEY,))
-        existing = developers_repo.find_developer_id_by_name(conn, MARKER_DEVELOPER)
-        if existing is None:
-            # not for secrets: a fixed seed makes the same demo data on every machine
-            rng = random.Random(seed)  # noqa: S311
-            developer_ids = _load(conn, rng, now or datetime.now(UTC))
+        created = developers_repo.find_developer_id_by_name(conn, MARKER_DEVELOPER) is None
+        if created:
+            anchor = _midnight(now or datetime.now(UTC))
+            developer_ids, skill_ids = _create_developers(conn)
+            user_ids = _ingest_users(conn, plan.people)
+            _grant_consents(conn, plan.people, user_ids, skill_ids, anchor)
+            _ingest_batch(conn, plan.records(anchor, skill_ids))
         else:
-            developer_ids = {
-                name: developers_repo.find_developer_id_by_name(conn, name) for name in DEVELOPERS
-            }
+            if not interactions_repo.find_ledger(conn, [interaction_id(0)]):
+                raise OlderDemoData(
+                    "This database holds a demo data set from an earlier version of the demo. "
+                    "Start from an empty one: remove the data folder "
+                    "(GATEWAY_DATA_DIR/postgres) or point GATEWAY_DATABASE_URL at a new database."
+                )
+            developer_ids, skill_ids = _find_developers(conn)
+            user_ids = users_repo.find_user_ids(conn, [p.platform_user_id for p in plan.people])
             _revoke_demo_clients(conn)
-        return _issue_clients(conn, developer_ids, created=existing is None)
+        conversation = _open_conversation(conn, plan, developer_ids, skill_ids, user_ids, keyring)
+        developers, admin, platform = _issue_clients(conn, developer_ids)
+    pending = len(_missing(conn, [interaction_id(n) for n in range(size)]))
+    if pending and not defer:
+        load_rest(conn, seed=seed, size=size)
+        pending = 0
+    guide = _guide(plan, size, conversation, skill_ids)
+    return DemoCredentials(developers, admin, platform, created, guide, pending)
+
+
+def load_rest(
+    conn: Conn,
+    *,
+    seed: int = SEED,
+    size: int = DEFAULT_SIZE,
+    pool: Pool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Store the data set's interactions that are not stored yet, in ingest batches that each
+    commit on their own; return how many were stored. Idempotent, so an interrupted load
+    resumes where it stopped.
+
+    `pool` redacts in worker processes (the ingest service takes the forms made there);
+    `progress(done, total)` is called after each batch. Returns 0 at once when another loader
+    holds the lock or the data set was never created (`load_demo` creates it).
+    """
+    locked = conn.execute(
+        "SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (_LOADER_LOCK_KEY,)
+    ).fetchone()
+    if locked is None or not locked["ok"]:
+        return 0
+    try:
+        with conn.transaction():
+            bind_principal(conn, SYSTEM)
+            if developers_repo.find_developer_id_by_name(conn, MARKER_DEVELOPER) is None:
+                return 0
+            _, skill_ids = _find_developers(conn)
+            first = interactions_repo.find_ledger(conn, [interaction_id(0)])
+        plan = build_plan(seed, size)
+        anchor = plan.anchor_from(first[interaction_id(0)]["occurred_at"])
+        records = plan.records(anchor, skill_ids)
+        missing = _missing(conn, [record["interaction_id"] for record in records])
+        todo = [record for record in records if record["interaction_id"] in missing]
+        with conn.transaction():
+            bind_principal(conn, SYSTEM)
+            # users a larger --size added since the data set was created (without consents)
+            known = users_repo.find_user_ids(conn, [p.platform_user_id for p in plan.people])
+            _ingest_users(conn, [p for p in plan.people if p.platform_user_id not in known])
+        done = 0
+        for start in range(0, len(todo), ingest_service.MAX_BATCH):
+            batch = todo[start : start + ingest_service.MAX_BATCH]
+            with conn.transaction():
+                bind_principal(conn, SYSTEM)
+                _ingest_batch(conn, batch, pool=pool)
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(todo))
+        return done
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (_LOADER_LOCK_KEY,))
+
+
+def start_loader(
+    database_url: str, *, secret_key: str, seed: int = SEED, size: int = DEFAULT_SIZE
+) -> "subprocess.Popen[bytes]":
+    """Start `run_loader` in its own process, reporting on this process's stderr; the Popen."""
+    command = [
+        sys.executable,
+        "-P",  # not the working directory first on sys.path: the loader runs this very code
+        "-c",
+        "from gateway.demo import run_loader; run_loader()",
+        f"--seed={seed}",
+        f"--size={size}",
+        f"--parent={os.getpid()}",
+    ]
+    # the URL and the secret travel in the environment: a command line is visible to every
+    # local user; the secret proves the loader's SYSTEM writes to the database
+    env = {**os.environ, "GATEWAY_DATABASE_URL": database_url, "GATEWAY_SECRET_KEY": secret_key}
+    return subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)  # noqa: S603
+
+
+def stop_loader(process: "subprocess.Popen[bytes]") -> None:
+    """Stop a loader that is still running; its batch in flight rolls back, nothing half-written."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class _Orphaned(Exception):
+    """The process that started the loader is gone."""
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group: the loader stops its workers itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_loader(argv: Sequence[str] | None = None) -> None:
+    """The background loader's process: `load_rest` with one redaction worker per core."""
+    parser = argparse.ArgumentParser(prog="gateway.demo loader")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    parser.add_argument("--parent", type=int, default=os.getppid())
+    args = parser.parse_args(argv)
+    # the server comes first: it answers while the data set fills in
+    os.nice(10)
+    started = time.monotonic()
+    processes = max(1, min(os.cpu_count() or 1, 4))
+    reported = [0]
+
+    def progress(done: int, total: int) -> None:
+        if os.getppid() != args.parent:
+            raise _Orphaned()
+        if total >= 10_000 and done < total and done - reported[0] >= total // 10:
+            reported[0] = done
+            _stderr_line(f"Demo data: {done:,} of {total:,} interactions loaded in the background")
+
+    done = 0
+    # workers first, before any connection exists (they are forked)
+    with multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_sigint) as pool:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            with psycopg.connect(
+                os.environ["GATEWAY_DATABASE_URL"], autocommit=True, row_factory=dict_row
+            ) as conn:
+                use_binding_key(conn, derive_binding_key(os.environ["GATEWAY_SECRET_KEY"]))
+                done = load_rest(conn, seed=args.seed, size=args.size, pool=pool, progress=progress)
+        except (KeyboardInterrupt, SystemExit, _Orphaned, psycopg.OperationalError):
+            _stderr_line(
+                "Demo data: background loading stopped; the next `skillgw demo` loads the rest."
+            )
+            return
+    if done:
+        elapsed = time.monotonic() - started
+        _stderr_line(
+            f"Demo data: all {args.size:,} interactions loaded "
+            f"({done:,} in the background, {elapsed:.1f} s)."
+        )
+
+
+def _stderr_line(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _midnight(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+
+
+def _missing(conn: Conn, platform_ids: list[str]) -> set[str]:
+    """Which of these platform interaction ids the ingest ledger has not seen."""
+    missing: set[str] = set()
+    step = 20_000
+    with conn.transaction():
+        bind_principal(conn, SYSTEM)
+        for start in range(0, len(platform_ids), step):
+            chunk = platform_ids[start : start + step]
+            known = interactions_repo.find_ledger(conn, chunk)
+            missing.update(pid for pid in chunk if pid not in known)
+    return missing
+
+
+_USERS_IN = IngestUsersSchema()
+_INTERACTIONS_IN = IngestInteractionsSchema()
+
+
+def _ingest_users(conn: Conn, people: list[Person]) -> dict[str, str]:
+    """Push users in as the platform would (same schema, same service); platform id -> id."""
+    ids: dict[str, str] = {}
+    for start in range(0, len(people), 1000):
+        body = {"users": [person.as_record() for person in people[start : start + 1000]]}
+        for row in ingest_service.ingest_users(conn, _USERS_IN.load(body)["users"]):
+            ids[row["platform_user_id"]] = str(row["id"])
+    return ids
+
+
+def _forms_for(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored redacted forms of one loaded record (run in a worker process)."""
+    raw = {
+        "id": uuid.UUID(int=0),  # the ingest service sets the real id
+        "occurred_at": record["occurred_at"],
+        "skill_id": str(record["skill_id"]),
+        "utterance": record["utterance"],
+        "response": record["response"],
+        "slots": {slot["name"]: slot["value"] for slot in record["slots"]},
+        "order_ref": record["order_ref"],
+    }
+    return redaction.redact_for_storage(raw)
+
+
+def _ingest_batch(conn: Conn, records: list[dict[str, Any]], *, pool: Pool | None = None) -> None:
+    """One ingest batch, validated by the platform API's schema, stored by the ingest service."""
+    loaded = _INTERACTIONS_IN.load({"interactions": records})["interactions"]
+    forms = pool.map(_forms_for, loaded, chunksize=25) if pool is not None else None
+    ingest_service.ingest_interactions(conn, loaded, now=datetime.now(UTC), forms=forms)
+
+
+def _create_developers(conn: Conn) -> tuple[dict[str, int], dict[str, str]]:
+    developer_ids: dict[str, int] = {}
+    skill_ids: dict[str, str] = {}
+    for spec in DEVELOPERS:
+        developer_id = developers_repo.insert_developer(
+            conn, name=spec.name, contact_email=spec.contact
+        )
+        developers_repo.insert_tier_grant(
+            conn,
+            developer_id=developer_id,
+            tier=spec.tier,
+            reason="demo data set",
+            granted_by="skillgw demo",
+        )
+        developer_ids[spec.name] = developer_id
+        for skill in spec.skills:
+            skill_ids[skill.name] = skills_repo.insert_skill(
+                conn, developer_id=developer_id, name=skill.name, category=skill.category
+            )
+    return developer_ids, skill_ids
+
+
+def _find_developers(conn: Conn) -> tuple[dict[str, int], dict[str, str]]:
+    developer_ids: dict[str, int] = {}
+    skill_ids: dict[str, str] = {}
+    for spec in DEVELOPERS:
+        developer_id = developers_repo.find_developer_id_by_name(conn, spec.name)
+        if developer_id is None:
+            continue
+        developer_ids[spec.name] = developer_id
+        for row in skills_repo.list_skills(conn, developer_id=developer_id):
+            skill_ids[row["name"]] = str(row["id"])
+    return developer_ids, skill_ids
+
+
+def _grant_consents(
+    conn: Conn,
+    people: list[Person],
+    user_ids: dict[str, str],
+    skill_ids: dict[str, str],
+    anchor: datetime,
+) -> None:
+    """Each user's consent history, as the user's own grants and revocations made it."""
+    for person in people:
+        user_id = user_ids[person.platform_user_id]
+        for event in person.consents:
+            at = anchor - timedelta(days=event.days_ago)
+            if event.action == "grant":
+                consents_service.grant_consent(
+                    conn,
+                    user_id=user_id,
+                    skill_id=skill_ids[event.skill],
+                    categories=list(event.categories),
+                    granted_at=at,
+                )
+            else:
+                consents_service.revoke_consent(
+                    conn, user_id=user_id, skill_id=skill_ids[event.skill], revoked_at=at
+                )
 
 
 def _revoke_demo_clients(conn: Conn) -> None:
@@ -168,12 +472,10 @@ def _revoke_demo_clients(conn: Conn) -> None:
 
 
 def _issue_clients(
-    conn: Conn, developer_ids: dict[str, int | None], *, created: bool
-) -> DemoCredentials:
+    conn: Conn, developer_ids: dict[str, int]
+) -> tuple[list[DemoDeveloper], tuple[str, str], tuple[str, str]]:
     developers = []
     for name, developer_id in developer_ids.items():
-        if developer_id is None:
-            continue
         issued = oauth_clients_service.register_client(
             conn, kind="developer", developer_id=developer_id, name=CLIENT_NAME_PREFIX + name
         )
@@ -186,7 +488,14 @@ def _issue_clients(
             key=lambda skill: skill.name,
         )
         developers.append(
-            DemoDeveloper(name, developer.tier.name, issued.client_id, issued.client_secret, skills)
+            DemoDeveloper(
+                name,
+                developer.tier.name,
+                issued.client_id,
+                issued.client_secret,
+                skills,
+                developer.tier.description,
+            )
         )
     admin = oauth_clients_service.register_client(
         conn, kind="admin", name=CLIENT_NAME_PREFIX + "admin"
@@ -194,281 +503,78 @@ def _issue_clients(
     platform = oauth_clients_service.register_client(
         conn, kind="platform", name=CLIENT_NAME_PREFIX + "platform"
     )
-    return DemoCredentials(
+    return (
         developers,
         (admin.client_id, admin.client_secret),
         (platform.client_id, platform.client_secret),
-        created,
     )
 
 
-def _load(conn: Conn, rng: random.Random, now: datetime) -> dict[str, int | None]:
-    developer_ids: dict[str, int | None] = {}
-    skills: dict[str, str] = {}
-    for name, (tier, contact, skill_specs) in DEVELOPERS.items():
-        developer_id = developers_repo.insert_developer(conn, name=name, contact_email=contact)
-        developers_repo.insert_tier_grant(
-            conn,
-            developer_id=developer_id,
-            tier=tier,
-            reason="demo data set",
-            granted_by="skillgw demo",
-        )
-        developer_ids[name] = developer_id
-        for skill_name, category in skill_specs:
-            skills[skill_name] = skills_repo.insert_skill(
-                conn, developer_id=developer_id, name=skill_name, category=category
-            )
-
-    people = [_person(rng, i) for i in range(20)]
-    users = [
-        users_repo.upsert_user(conn, platform_user_id=f"demo-user-{i:02d}", is_child=(i == 7))
-        for i in range(len(people))
-    ]
-    _consents(conn, rng, now, users, skills)
-
-    serials = [f"GVA-{rng.randrange(16**6):06X}-{rng.randrange(100, 999)}" for _ in range(4)]
-    weights = {
-        "Pizza Palace": 150,
-        "Pizza Palace Rewards": 50,
-        "Swift Rides": 70,
-        "CareWell Pharmacy": 30,
-    }
-    plan = [name for name, n in weights.items() for _ in range(n)]
-    for number, skill_name in enumerate(plan):
-        index = rng.randrange(len(users))
-        person = people[index]
-        occurred_at = now - timedelta(seconds=rng.randrange(60 * 24 * 3600))
-        values = _INTERACTION_MAKERS[skill_name](rng, person)
-        interaction_id = interactions_repo.insert_interaction(
-            conn,
-            platform_interaction_id=f"demo-{number:05d}",
-            skill_id=skills[skill_name],
-            user_id=users[index],
-            session_id=f"sess-{rng.randrange(16**8):08x}",
-            occurred_at=occurred_at,
-            device_serial=rng.choice(serials) if rng.random() < 0.4 else "",
-            **values,
-        )
-        if rng.random() < 0.7:
-            _insert_audio(conn, interaction_id, occurred_at)
-    return developer_ids
-
-
-def _consents(
-    conn: Conn, rng: random.Random, now: datetime, users: list[str], skills: dict[str, str]
-) -> None:
-    """Mixed consent states: granted, never, revoked, and revoked then granted again."""
-    long_ago = now - timedelta(days=75)
-    for index, user_id in enumerate(users):
-        for skill_name, skill_id in skills.items():
-            state = (index + len(skill_name)) % 5
-            if skill_name == "CareWell Pharmacy":
-                # health interactions need a consent that names the category (rule 6)
-                if index % 3 == 0:
-                    consents_repo.insert_consent(
-                        conn,
-                        user_id=user_id,
-                        skill_id=skill_id,
-                        categories=["health"],
-                        granted_at=long_ago,
-                    )
-                elif index % 3 == 1:
-                    consents_repo.insert_consent(
-                        conn, user_id=user_id, skill_id=skill_id, granted_at=long_ago
-                    )
-                continue
-            if state == 0:
-                continue  # never consented
-            granted_at = long_ago + timedelta(days=rng.randrange(10))
-            consents_repo.insert_consent(
-                conn, user_id=user_id, skill_id=skill_id, granted_at=granted_at
-            )
-            if state == 3:
-                consents_repo.update_revoked(
-                    conn,
-                    user_id=user_id,
-                    skill_id=skill_id,
-                    revoked_at=now - timedelta(days=rng.randrange(5, 40)),
-                )
-            elif state == 4:
-                revoked_at = now - timedelta(days=rng.randrange(25, 45))
-                consents_repo.update_revoked(
-                    conn, user_id=user_id, skill_id=skill_id, revoked_at=revoked_at
-                )
-                consents_repo.insert_consent(
-                    conn,
-                    user_id=user_id,
-                    skill_id=skill_id,
-                    granted_at=revoked_at + timedelta(days=rng.randrange(3, 15)),
-                )
-
-
-def _insert_audio(conn: Conn, interaction_id: str, occurred_at: datetime) -> None:
-    # audio references live in the vault schema, which the app role cannot read (rule 4)
-    conn.execute(
-        """
-        INSERT INTO vault.audio_recordings (interaction_id, audio_ref)
-        VALUES (%(interaction_id)s, %(audio_ref)s)
-        """,
-        {
-            "interaction_id": interaction_id,
-            "audio_ref": f"s3://voice-audio-vault/{occurred_at:%Y/%m/%d}/{interaction_id}.opus",
-        },
+def _open_conversation(
+    conn: Conn,
+    plan: Plan,
+    developer_ids: dict[str, int],
+    skill_ids: dict[str, str],
+    user_ids: dict[str, str],
+    keyring: Keyring,
+) -> Conversation:
+    """The printed conversation: its pseudonym, remembered as shown to the trusted developer
+    (it is printed for them), so that GET /v1/skills/{skill}/sessions/{pseudonym} resolves."""
+    session = plan.sessions[0]
+    spec = developer_of(session.skill)
+    developer: Developer = developers_repo.get_developer(conn, developer_ids[spec.name])
+    skill_id = skill_ids[session.skill]
+    redaction.remember_pseudonyms(
+        conn,
+        [{"user_id": user_ids[session.person.platform_user_id], "session_id": session.session_id}],
+        developer=developer,
+        skill_id=skill_id,
+        keyring=keyring,
+    )
+    return Conversation(
+        developer=spec.name,
+        skill_id=skill_id,
+        session=redaction.session_pseudonym(developer, session.session_id, keyring),
+        platform_user_id=session.person.platform_user_id,
+        name=session.person.name,
+        turns=len(session.turns),
+        said="a prescription refill: name, date of birth, address and phone number, said aloud",
     )
 
 
-def _person(rng: random.Random, index: int) -> dict[str, str]:
-    first, last = _FIRST[index % len(_FIRST)], rng.choice(_LAST)
-    digits = "555" + "".join(str(rng.randrange(10)) for _ in range(7))
-    return {
-        "first": first,
-        "name": f"{first} {last}",
-        "email": f"{first.lower()}.{last.lower()}@{rng.choice(_MAIL_DOMAINS)}",
-        "phone": f"({digits[:3]}) {digits[3:6]}-{digits[6:]}",
-        "spoken_phone": " ".join(_DIGITS[int(d)] for d in digits),
-        "address": f"{rng.randrange(2, 980)} {rng.choice(_STREETS)}, {rng.choice(_CITIES)}",
-        "card": rng.choice(_CARDS),
-    }
-
-
-def _spoken_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local.replace('.', ' dot ')} at {domain.replace('.', ' dot ')}"
-
-
-def _pizza(rng: random.Random, person: dict[str, str]) -> dict[str, Any]:
-    size, topping = rng.choice(_SIZES), rng.choice(_TOPPINGS)
-    order_ref = f"PP-{rng.randrange(10000, 99999)}"
-    outcome = rng.choice(_OUTCOMES)
-    variants = [
-        (
-            f"order a {size} {topping} pizza to {person['address']}",
-            f"Your {size} {topping} pizza is on its way to {person['address']}. Order {order_ref}.",
-        ),
-        (
-            f"I'd like a {size} {topping}, my number is {person['spoken_phone']}",
-            f"Got it, a {size} {topping}. We'll text {person['phone']} when it leaves the oven.",
-        ),
-        (
-            f"pay with my card {person['card']} for a {size} {topping}",
-            f"Charged the card ending {person['card'][-4:]}. Order {order_ref} confirmed.",
-        ),
-        (
-            f"this is {person['name']}, send the receipt to {_spoken_email(person['email'])}",
-            f"Thanks {person['first']}, the receipt for {order_ref} goes to {person['email']}.",
-        ),
-        (
-            f"where is my pizza, order {order_ref}",
-            f"Order {order_ref} left the store and should arrive in about 15 minutes.",
-        ),
-    ]
-    utterance, response = rng.choice(variants)
-    intent = "TrackOrder" if utterance.startswith("where") else "OrderPizza"
-    slots = {"size": size, "topping": topping}
-    if "to " in utterance and intent == "OrderPizza" and person["address"] in utterance:
-        slots["address"] = person["address"]
-    if outcome != "success":
-        response = "Sorry, I couldn't complete that order. Please try again."
-    return {
-        "utterance": utterance,
-        "response": response,
-        "intent": intent,
-        "slots": slots,
-        "outcome": outcome,
-        "order_ref": order_ref,
-    }
-
-
-def _rewards(rng: random.Random, person: dict[str, str]) -> dict[str, Any]:
-    points = rng.randrange(20, 2000)
-    variants = [
-        (
-            "how many reward points do I have",
-            f"You have {points} points, {person['first']}.",
-            "CheckPoints",
-            {},
-        ),
-        (
-            f"link my rewards account to {person['email']}",
-            f"Done. Rewards updates will go to {person['email']}.",
-            "LinkAccount",
-            {"email": person["email"]},
-        ),
-        (
-            "redeem a free garlic bread",
-            "Your free garlic bread is added to the next order.",
-            "RedeemReward",
-            {"reward": "garlic bread"},
-        ),
-    ]
-    utterance, response, intent, slots = rng.choice(variants)
-    return {
-        "utterance": utterance,
-        "response": response,
-        "intent": intent,
-        "slots": slots,
-        "outcome": rng.choice(_OUTCOMES),
-    }
-
-
-def _ride(rng: random.Random, person: dict[str, str]) -> dict[str, Any]:
-    destination = f"{rng.randrange(2, 980)} {rng.choice(_STREETS)}"
-    ride_ref = f"SR-{rng.randrange(100000, 999999)}"
-    variants = [
-        (
-            f"book a ride from {person['address']} to {destination}",
-            f"A driver is on the way to {person['address']}. Ride {ride_ref}.",
-            "BookRide",
-        ),
-        (
-            f"get me a taxi to the airport, call me on {person['spoken_phone']} when it's here",
-            f"Booked. The driver will call {person['phone']}.",
-            "BookRide",
-        ),
-        ("cancel my ride", f"Ride {ride_ref} is cancelled.", "CancelRide"),
-    ]
-    utterance, response, intent = rng.choice(variants)
-    return {
-        "utterance": utterance,
-        "response": response,
-        "intent": intent,
-        "slots": {"destination": destination},
-        "outcome": rng.choice(_OUTCOMES),
-        "order_ref": ride_ref,
-    }
-
-
-def _pharmacy(rng: random.Random, person: dict[str, str]) -> dict[str, Any]:
-    medicine = rng.choice(_MEDICINES)
-    rx = f"RX-{rng.randrange(1000000, 9999999)}"
-    variants = [
-        (
-            f"refill my {medicine} prescription for {person['name']}",
-            f"Your {medicine} refill {rx} will be ready tomorrow at 10 am.",
-            "RefillPrescription",
-        ),
-        (
-            f"is my {medicine} ready, my date of birth is March {rng.randrange(1, 28)} 1961",
-            f"Yes, {rx} is ready for pickup.",
-            "PrescriptionStatus",
-        ),
-    ]
-    utterance, response, intent = rng.choice(variants)
-    return {
-        "utterance": utterance,
-        "response": response,
-        "intent": intent,
-        "slots": {"medication": medicine},
-        "outcome": rng.choice(_OUTCOMES),
-        "order_ref": rx,
-        "sensitive_category": "health",
-    }
-
-
-_INTERACTION_MAKERS = {
-    "Pizza Palace": _pizza,
-    "Pizza Palace Rewards": _rewards,
-    "Swift Rides": _ride,
-    "CareWell Pharmacy": _pharmacy,
-}
+def _guide(
+    plan: Plan, size: int, conversation: Conversation, skill_ids: dict[str, str]
+) -> DemoGuide:
+    searcher = developer_of(PIZZA)
+    complaint = plan.sessions[1].person
+    return DemoGuide(
+        skill_titles={skill.name: skill.short for skill in SKILLS},
+        users=len(plan.people),
+        children=sum(p.is_child for p in plan.people),
+        interactions=size,
+        consents=[
+            ConsentExample(
+                person.platform_user_id,
+                person.name,
+                why,
+                {skill.name: consent_state(person, skill.name) for skill in SKILLS},
+            )
+            for why, person in consent_examples(plan.people)
+        ],
+        conversation=conversation,
+        searches=[
+            SearchExample(
+                searcher.name,
+                skill_ids[PIZZA],
+                "wrong address",
+                "orders that went to the wrong address (the addresses themselves are redacted)",
+            ),
+            SearchExample(
+                searcher.name,
+                skill_ids[PIZZA],
+                complaint.last,
+                f"nothing, though {complaint.name} ({complaint.platform_user_id}) said it: "
+                "search runs over the redacted text",
+            ),
+        ],
+    )

@@ -12,10 +12,29 @@ from marshmallow import Schema
 from werkzeug.routing import Rule
 
 from gateway.oauth import CLIENT_AUTH_METHODS, SCOPES
-from schemas.developers import DeveloperSchema, SkillListSchema, SkillSchema
+from schemas.developers import (
+    DeveloperSchema,
+    SkillListSchema,
+    SkillSchema,
+    WebhookRegistrationSchema,
+    WebhookSchema,
+    WebhookSecretSchema,
+    WebhookUpdateSchema,
+)
 from schemas.errors import ErrorEnvelopeSchema
 from schemas.health import HealthSchema, ReadinessSchema
-from schemas.interactions import InteractionPageSchema, InteractionQuerySchema, InteractionSchema
+from schemas.ingest import (
+    IngestedInteractionsSchema,
+    IngestedUsersSchema,
+    IngestInteractionsSchema,
+    IngestUsersSchema,
+)
+from schemas.interactions import (
+    ConversationSchema,
+    InteractionPageSchema,
+    InteractionQuerySchema,
+    InteractionSchema,
+)
 from schemas.oauth import (
     AuthorizationServerMetadataSchema,
     IntrospectionRequestSchema,
@@ -89,6 +108,9 @@ QUERY_DESCRIPTIONS = {
     "user": "Only this user, by the pseudonym you were given.",
     "limit": "Page size; capped by your tier's page size.",
     "cursor": "The `next_cursor` of the previous page, with the same filters.",
+    "session": "A session pseudonym you were shown: that conversation's turns only.",
+    "q": "Words to find in the redacted text you are shown (web-search syntax: quoted phrases, "
+    "`or`, `-word`); never matches what redaction hid.",
 }
 
 
@@ -101,6 +123,7 @@ class Operation:
     description: str = ""
     query: type[Schema] | None = None
     form: type[Schema] | None = None
+    body: type[Schema] | None = None
     errors: tuple[int, ...] = ()
     tag: str | None = None
 
@@ -169,6 +192,55 @@ OPERATIONS: dict[str, Operation] = {
         InteractionSchema,
         "The same rules as the list; an interaction you may not read answers 404.",
     ),
+    "developers.show_conversation": Operation(
+        "Show one conversation",
+        ConversationSchema,
+        "The readable turns of one session, oldest first, with their outcome and order "
+        "reference: debug an order in one call. `session` is a pseudonym you were shown in an "
+        "interaction's `session` field (tiers that include sessions). Turns whose user had not "
+        "consented at the time are left out; a session with no readable turn answers 404.",
+    ),
+    "developers.put_webhook": Operation(
+        "Register your webhook",
+        WebhookRegistrationSchema,
+        "Where revocation and deletion notices go: https:// on a public address (checked after "
+        "DNS resolution; private, loopback, link-local and metadata addresses are refused). The "
+        "first registration answers the signing secret, once; later calls change the URL only. "
+        "Notices follow Standard Webhooks (see the README).",
+        body=WebhookUpdateSchema,
+    ),
+    "developers.show_webhook": Operation(
+        "Show your webhook",
+        WebhookSchema,
+        "Its URL and your notices by state: pending (being retried), delivered, dead. 404 "
+        "until you register one.",
+        errors=(404,),
+    ),
+    "developers.rotate_webhook_secret": Operation(
+        "Rotate your webhook secret",
+        WebhookSecretSchema,
+        "A new signing secret, shown once. Until `previous_valid_until` each notice carries a "
+        "signature with the old secret too, so you can switch without losing one. 404 until "
+        "you register a webhook.",
+        errors=(404,),
+    ),
+    "ingest.ingest_users": Operation(
+        "Push users",
+        IngestedUsersSchema,
+        "A batch of up to 1,000 users, idempotent on `platform_user_id`. `is_child` changes only "
+        "when given: a user sent again without it keeps it. E-mail, display name and locale are "
+        "shown to the user themself only, never to developers.",
+        body=IngestUsersSchema,
+    ),
+    "ingest.ingest_interactions": Operation(
+        "Push interactions",
+        IngestedInteractionsSchema,
+        "A batch of up to 500 interactions, all or nothing: one invalid record is a 422 whose "
+        "`details` name the record's index and field, and nothing is stored. Idempotent on "
+        "`interaction_id`: a retried batch creates nothing new and answers the same. Texts are "
+        "redacted here, once, under every policy; `audio_ref` goes to the audio vault only.",
+        body=IngestInteractionsSchema,
+    ),
 }
 
 
@@ -221,7 +293,7 @@ def _operation(rule: Rule, view: Any, method: str) -> dict[str, Any]:
         errors |= {401, 403, 429, 503}
     if path_parameters:
         errors.add(404)
-    if doc.query is not None:
+    if doc.query is not None or doc.body is not None:
         errors.add(422)
     success: dict[str, Any] = {"description": doc.summary}
     if doc.response is not None:
@@ -244,6 +316,11 @@ def _operation(rule: Rule, view: Any, method: str) -> dict[str, Any]:
         operation["requestBody"] = {
             "required": True,
             "content": {"application/x-www-form-urlencoded": {"schema": doc.form}},
+        }
+    if doc.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": doc.body}},
         }
     if scope:
         operation["security"] = [{"oauth2": [scope]}, {"bearer": [scope]}]

@@ -7,6 +7,9 @@ import json
 import secrets
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 TOKEN_BYTES = 32  # 256 bits from the OS CSPRNG (RFC 6750 §5.2, RFC 9700)
 
 
@@ -50,6 +53,36 @@ def verify_secret(stored: str | None, presented: str) -> bool:
     salt = parts[1]
     matches = hmac.compare_digest(stored or _DUMMY_HASH, hash_secret(presented, salt=salt))
     return matches and stored is not None
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: 'whsec_' and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _sealing_key(server_secret: str, purpose: str) -> bytes:
+    return hmac.new(server_secret.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+def seal(plaintext: str, *, server_secret: str, purpose: str) -> bytes:
+    """Encrypt `plaintext` (AES-256-GCM) under a key derived from the server secret.
+
+    For secrets the gateway must use again (webhook signing secrets), so that a database dump
+    holds nothing usable. `purpose` separates keys (and is bound as associated data).
+    """
+    nonce = secrets.token_bytes(12)
+    key = _sealing_key(server_secret, purpose)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext.encode(), purpose.encode())
+
+
+def unseal(ciphertext: bytes, *, server_secret: str, purpose: str) -> str:
+    """Decrypt what `seal` made; raises `ValueError` when it was not made under this key."""
+    key = _sealing_key(server_secret, purpose)
+    try:
+        plain = AESGCM(key).decrypt(ciphertext[:12], ciphertext[12:], purpose.encode())
+    except InvalidTag as exc:
+        raise ValueError("sealed under another key") from exc
+    return plain.decode()
 
 
 def _b64(data: bytes) -> str:

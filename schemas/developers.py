@@ -1,6 +1,6 @@
 """What a developer sees of itself, its tier and its skills."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 
 class TierSchema(Schema):
@@ -32,3 +32,38 @@ class DeveloperSchema(Schema):
     name = fields.String(required=True)
     tier = fields.Nested(TierSchema, required=True)
     skills = fields.List(fields.Nested(SkillSchema), required=True)
+
+
+class WebhookUpdateSchema(Schema):
+    url = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2048),
+        metadata={"description": "https:// on a public address (loopback only in development)."},
+    )
+
+
+class WebhookRegistrationSchema(Schema):
+    url = fields.String(required=True)
+    secret = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The signing secret, shown once: on first registration only."},
+    )
+
+
+class WebhookNoticeCountsSchema(Schema):
+    pending = fields.Integer(required=True)
+    delivered = fields.Integer(required=True)
+    dead = fields.Integer(required=True)
+
+
+class WebhookSchema(Schema):
+    url = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    notices = fields.Nested(WebhookNoticeCountsSchema, required=True)
+
+
+class WebhookSecretSchema(Schema):
+    secret = fields.String(required=True, metadata={"description": "Shown once."})
+    previous_valid_until = fields.AwareDateTime(required=True)

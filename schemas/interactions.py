@@ -1,8 +1,13 @@
 """Interactions as a developer may see them, and the query that lists them."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 MAX_LIMIT = 1000  # above any tier's page size; larger is an error, smaller is capped by the tier
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
 
 
 class InteractionQuerySchema(Schema):
@@ -12,6 +17,8 @@ class InteractionQuerySchema(Schema):
     outcome = fields.String(validate=validate.Length(min=1, max=200))
     order_ref = fields.String(validate=validate.Length(min=1, max=200))
     user = fields.String(validate=validate.Length(min=1, max=64))
+    session = fields.String(validate=validate.Length(min=1, max=64))
+    q = fields.String(validate=[validate.Length(min=1, max=200), _no_nul])
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = fields.String(validate=validate.Length(min=1, max=1024))
 
@@ -37,3 +44,8 @@ class InteractionSchema(Schema):
 class InteractionPageSchema(Schema):
     interactions = fields.List(fields.Nested(InteractionSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
+
+
+class ConversationSchema(Schema):
+    session = fields.String(required=True)
+    turns = fields.List(fields.Nested(InteractionSchema), required=True)

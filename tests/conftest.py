@@ -137,8 +137,9 @@ def bearer(client):  # type: ignore[no-untyped-def]
 
 
 _TENANT_TABLES = (
-    "access_log, user_pseudonyms, vault.audio_recordings, interactions, consents, users, "
-    "oauth_tokens, oauth_clients, skills, tier_grants, developers"
+    "access_log, user_pseudonyms, session_pseudonyms, vault.audio_recordings, interaction_texts, "
+    "interactions, ingested_interactions, consents, user_profiles, users, oauth_tokens, "
+    "oauth_clients, skills, tier_grants, developers"
 )
 
 

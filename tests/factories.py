@@ -1,5 +1,6 @@
 """Test data through the repositories, so the SQL has one home."""
 
+import uuid
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
@@ -12,11 +13,13 @@ from gateway.models import SYSTEM
 from gateway.repositories import access_log as access_log_repo
 from gateway.repositories import consents as consents_repo
 from gateway.repositories import developers as developers_repo
+from gateway.repositories import interaction_texts as texts_repo
 from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import pseudonyms as pseudonyms_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
 from gateway.services import oauth_clients as oauth_clients_service
+from gateway.services import redaction as redaction_service
 
 # The test apps' SECRET_KEY, and the caller-binding key the test database holds for it.
 SECRET_KEY = "test-secret"
@@ -109,18 +112,50 @@ class Factory:
             self._run(consents_repo.update_revoked, user_id=user_id, skill_id=skill_id, **kwargs)
         )
 
-    def interaction(self, skill_id: str, user_id: str, **values: Any) -> str:
-        values.setdefault("platform_interaction_id", f"platform-interaction-{next(_sequence)}")
-        values.setdefault("occurred_at", datetime.now(UTC))
-        values.setdefault("utterance", "order a large pepperoni pizza")
-        values.setdefault("response", "Your large pepperoni pizza is on its way.")
-        values.setdefault("intent", "OrderPizza")
-        values.setdefault("outcome", "success")
-        return str(
-            self._run(
-                interactions_repo.insert_interaction, skill_id=skill_id, user_id=user_id, **values
-            )
+    def interaction(
+        self, skill_id: str, user_id: str, *, stored_forms: bool = True, **values: Any
+    ) -> str:
+        """Store an interaction as ingest does: ledger, row, redacted forms, audio reference.
+
+        `stored_forms=False` leaves its redacted forms out, as for a row written before
+        write-time redaction; the read path must then redact it itself.
+        """
+        platform_id = values.pop(
+            "platform_interaction_id", f"platform-interaction-{next(_sequence)}"
         )
+        audio_ref = values.pop("audio_ref", None)
+        row: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "skill_id": skill_id,
+            "user_id": user_id,
+            "session_id": "",
+            "occurred_at": datetime.now(UTC),
+            "utterance": "order a large pepperoni pizza",
+            "response": "Your large pepperoni pizza is on its way.",
+            "intent": "OrderPizza",
+            "slots": {},
+            "outcome": "success",
+            "order_ref": "",
+            "sensitive_category": None,
+            "device_serial": "",
+            **values,
+        }
+
+        def store(conn: psycopg.Connection) -> None:
+            interactions_repo.ensure_months(conn, [row["occurred_at"]])
+            interactions_repo.insert_ledger(
+                conn, [(platform_id, row["id"], row["occurred_at"], "factory")]
+            )
+            interactions_repo.insert_interactions(conn, [row])
+            if stored_forms:
+                texts_repo.upsert_texts(conn, redaction_service.redact_for_storage(row))
+            if audio_ref:
+                interactions_repo.store_audio_reference(
+                    conn, interaction_id=row["id"], occurred_at=row["occurred_at"], ref=audio_ref
+                )
+
+        self._run(store)
+        return str(row["id"])
 
     def pseudonym(self, developer_id: int, pseudonym: str, user_id: str) -> None:
         self._run(

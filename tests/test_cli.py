@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -172,13 +174,14 @@ def _free_port() -> int:
 class Demo:
     """A running `skillgw demo` process."""
 
-    def __init__(self, tmp: Path, env: dict[str, str], name: str) -> None:
+    def __init__(self, tmp: Path, env: dict[str, str], name: str, *extra: str) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.credentials = tmp / f"{name}-credentials.json"
         self.log = tmp / f"{name}.log"
         command = [sys.executable, "-c", "from gateway.cli import main; main()", "demo"]
         args = ["--port", str(self.port), "--workers", "1", "--credentials", str(self.credentials)]
+        args += extra
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 command + args, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -220,11 +223,20 @@ class Demo:
         assert status == 200, body
         return str(body["access_token"])
 
+    def wait_for(self, text: str, timeout: float = 120.0) -> None:
+        """Wait until the log shows `text` (the background loader reports there)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log.read_text():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                pytest.fail(f"the demo never said {text!r}:\n{self.log.read_text()}")
+            time.sleep(0.2)
+
     def stop(self) -> int:
         """Ctrl-C, and the exit code; fails when it does not stop within a few seconds."""
         self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(timeout=10)
+            # gunicorn's graceful stop, then the embedded PostgreSQL's: seconds on a busy machine
+            return self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -241,12 +253,21 @@ def _demo_counts(url: str) -> tuple[int, int, int]:
     return row
 
 
+def test_demo_size_defaults_to_the_data_sets_own() -> None:
+    from gateway.demo import DEFAULT_SIZE, MIN_SIZE
+
+    size = next(p for p in main.commands["demo"].params if p.name == "size")
+    assert size.default == DEFAULT_SIZE
+    assert isinstance(size.type, click.IntRange) and size.type.min == MIN_SIZE
+
+
 @pytest.mark.slow
 def test_demo_serves_the_printed_credentials_and_reruns_without_duplicates(
     fresh_database: str, tmp_path: Path
 ) -> None:
     env = _env(GATEWAY_DATABASE_URL=fresh_database, GATEWAY_DATA_DIR=str(tmp_path / "data"))
-    demo = Demo(tmp_path, env, "first")
+    size = "60"  # the showcase conversations at once, the rest in the background
+    demo = Demo(tmp_path, env, "first", "--size", size)
     try:
         data = json.loads(demo.credentials.read_text())
         assert demo.credentials.stat().st_mode & 0o777 == 0o600
@@ -262,22 +283,25 @@ def test_demo_serves_the_printed_credentials_and_reruns_without_duplicates(
         assert status == 200
         assert {s["id"] for s in body["skills"]} == {s["id"] for s in pizza["skills"]}
         skill_id = pizza["skills"][0]["id"]
+        # readable at once, though most of the data set is still loading in the background
         status, body = demo.request(f"/v1/skills/{skill_id}/interactions", headers=headers)
         assert status == 200 and body["interactions"]
         assert "@" not in json.dumps(body)
         # the printed curl calls name this server and this skill
         printed = demo.log.read_text()
+        assert "still loading in the background" in printed
         assert f"{demo.base}/v1/skills/{skill_id}/interactions" in printed
         assert pizza["client_secret"] in printed
+        demo.wait_for(f"all {size} interactions loaded")
     finally:
         assert demo.stop() == 0
     log = demo.log.read_text()
     assert "GET /v1/skills HTTP/1.1" in log  # the access log is on ...
     assert token not in log  # ... and holds no token
     first_counts = _demo_counts(fresh_database)
-    assert first_counts[:2] == (3, 300)
+    assert first_counts[:2] == (4, int(size))
 
-    again = Demo(tmp_path, env, "second")
+    again = Demo(tmp_path, env, "second", "--size", size)
     try:
         renewed = json.loads(again.credentials.read_text())
         assert renewed["developers"][0]["client_id"] != data["developers"][0]["client_id"]
@@ -286,14 +310,22 @@ def test_demo_serves_the_printed_credentials_and_reruns_without_duplicates(
         assert again.token(new_pizza)
     finally:
         assert again.stop() == 0
+    printed = again.log.read_text()
+    assert "already present" in printed and "still loading" not in printed
     # same developers and interactions; the old demo clients were replaced, not added to
     assert _demo_counts(fresh_database) == first_counts
 
 
 @pytest.mark.slow
 def test_demo_without_a_database_url_runs_on_the_embedded_postgresql(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    demo = Demo(tmp_path, _env(GATEWAY_DATA_DIR=str(data_dir)), "embedded")
+    # not under pytest's own temporary root: another pytest session of the same user resets
+    # that root to 0700 when it starts, which locks the embedded server's own user out mid-run
+    with tempfile.TemporaryDirectory(prefix="gateway-demo-") as private:
+        _embedded_demo(tmp_path, Path(private) / "data")
+
+
+def _embedded_demo(tmp_path: Path, data_dir: Path) -> None:
+    demo = Demo(tmp_path, _env(GATEWAY_DATA_DIR=str(data_dir)), "embedded", "--size", "60")
     try:
         data = json.loads(demo.credentials.read_text())
         pizza = next(d for d in data["developers"] if d["tier"] == "standard")
@@ -302,6 +334,7 @@ def test_demo_without_a_database_url_runs_on_the_embedded_postgresql(tmp_path: P
         )
         assert status == 200 and len(body["skills"]) == 2
         assert (data_dir / "postgres" / "postmaster.pid").exists()
+        demo.wait_for("all 60 interactions loaded")
     finally:
         assert demo.stop() == 0
     # Ctrl-C stopped the embedded PostgreSQL too

@@ -4,6 +4,7 @@ The attacker here is SQL run as the app role on a connection of its own (what on
 anywhere would be), setting every gateway.* setting it likes, proof included.
 """
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -294,8 +295,7 @@ def test_a_forged_caller_cannot_add_interactions_skills_or_pseudonyms(intruder, 
         intruder,
         psycopg.errors.InsufficientPrivilege,
         POLICY,
-        "INSERT INTO interactions (platform_interaction_id, skill_id, user_id, occurred_at)"
-        " VALUES ('forged', %s, %s, now())",
+        "INSERT INTO interactions (skill_id, user_id, occurred_at) VALUES (%s, %s, now())",
         (a.skill, a.user),
     )
     forge(intruder, "admin")
@@ -441,13 +441,25 @@ def test_a_bound_caller_does_what_the_code_does(intruder, tenants, owner_conn):
         user = users_repo.upsert_user(intruder, platform_user_id="bound-user-2")
         users_repo.upsert_user(intruder, platform_user_id="bound-user-2", is_child=True)
         consents_repo.insert_consent(intruder, user_id=user, skill_id=skill)
-        interaction = interactions_repo.insert_interaction(
+        moment = datetime.now(UTC)
+        interaction = str(uuid.uuid4())
+        interactions_repo.ensure_months(intruder, [moment])
+        interactions_repo.insert_ledger(intruder, [("bound-1", interaction, moment, "digest")])
+        interactions_repo.insert_interactions(
             intruder,
-            platform_interaction_id="bound-1",
-            skill_id=skill,
-            user_id=user,
-            occurred_at=datetime.now(UTC),
-            device_serial="GVA-1",
+            [
+                {
+                    "id": interaction,
+                    "skill_id": skill,
+                    "user_id": user,
+                    "occurred_at": moment,
+                    "device_serial": "GVA-1",
+                    "slots": {},
+                }
+            ],
+        )
+        interactions_repo.store_audio_reference(
+            intruder, interaction_id=interaction, occurred_at=moment, ref="s3://x"
         )
         assert consents_repo.update_revoked(intruder, user_id=user, skill_id=skill)
         assert not consents_repo.update_revoked(intruder, user_id=user, skill_id=skill)
@@ -583,6 +595,12 @@ TABLES = {
     "tiers": {"SELECT"},
     "user_pseudonyms": {"SELECT"},
     "users": {"SELECT"},
+    "interaction_texts": {"SELECT"},
+    "ingested_interactions": {"SELECT"},
+    "user_profiles": {"SELECT"},
+    "session_pseudonyms": {"SELECT"},
+    "developer_webhooks": {"SELECT"},
+    "webhook_deliveries": {"SELECT"},
 }
 COLUMNS = {
     ("access_log", "INSERT"): "developer_id client_id skill_id interaction_id user_id endpoint",
@@ -590,10 +608,25 @@ COLUMNS = {
     ("consents", "UPDATE"): "revoked_at",
     ("developers", "INSERT"): "name contact_email",
     ("developers", "UPDATE"): "suspended_at",
-    ("interactions", "INSERT"): "platform_interaction_id skill_id user_id session_id occurred_at"
+    ("interactions", "INSERT"): "id skill_id user_id session_id occurred_at"
     " utterance response intent slots outcome order_ref sensitive_category device_serial",
-    ("interactions", "SELECT"): "id platform_interaction_id skill_id user_id session_id"
+    ("interactions", "SELECT"): "id skill_id user_id session_id"
     " occurred_at utterance response intent slots outcome order_ref sensitive_category created_at",
+    ("interaction_texts", "INSERT"): "interaction_id occurred_at skill_id policy version utterance"
+    " response slots utterance_ref_hidden response_ref_hidden slots_ref_hidden",
+    ("interaction_texts", "UPDATE"): "version utterance response slots utterance_ref_hidden"
+    " response_ref_hidden slots_ref_hidden",
+    ("ingested_interactions", "INSERT"): "platform_interaction_id interaction_id occurred_at"
+    " content_digest",
+    ("user_profiles", "INSERT"): "user_id locale email display_name",
+    ("user_profiles", "UPDATE"): "locale email display_name updated_at",
+    ("session_pseudonyms", "INSERT"): "developer_id pseudonym skill_id session_id",
+    ("developer_webhooks", "INSERT"): "developer_id url secret_ciphertext",
+    ("developer_webhooks", "UPDATE"): "url secret_ciphertext previous_secret_ciphertext"
+    " previous_secret_expires_at updated_at",
+    ("webhook_deliveries", "INSERT"): "id developer_id event_type payload user_id deletion_id",
+    ("webhook_deliveries", "UPDATE"): "status attempts next_attempt_at last_status last_error"
+    " delivered_at",
     ("oauth_clients", "INSERT"): "client_id secret_hash kind developer_id scopes name",
     ("oauth_clients", "UPDATE"): "revoked_at",
     ("oauth_tokens", "INSERT"): "token_digest client_id scopes issued_at expires_at",
@@ -641,7 +674,8 @@ def test_the_app_role_has_exactly_the_privileges_the_code_uses(owner_conn, scope
             (f"public.{t}", p): set(columns.split()) for (t, p), columns in COLUMNS.items()
         }
     elif scope == "functions":
-        # the only function that runs with more privilege than its caller
+        # the only functions that run with more privilege than their caller: the proof check,
+        # and the platform's two writes it cannot make itself (each checks the proof)
         rows = owner_conn.execute(
             f"""
             SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -650,7 +684,11 @@ def test_the_app_role_has_exactly_the_privileges_the_code_uses(owner_conn, scope
               AND has_schema_privilege('gateway_app', n.oid, 'USAGE')
             """
         ).fetchall()
-        assert [r["proname"] for r in rows] == ["gateway_binding_ok"]
+        assert sorted(r["proname"] for r in rows) == [
+            "gateway_binding_ok",
+            "gateway_ensure_interaction_month",
+            "gateway_store_audio_reference",
+        ]
     else:
         rows = owner_conn.execute(
             """

@@ -2,6 +2,7 @@
 OpenAPI document promises (goal 14, at CI size)."""
 
 import os
+import uuid
 
 import pytest
 import schemathesis
@@ -34,11 +35,15 @@ CHECKS = [
 @pytest.fixture
 def app(conn, app_settings):
     # a few hundred requests from one client: rate limits are tested elsewhere
-    return create_app(app_settings(DATABASE=SharedConnection(conn), RATELIMIT_ENABLED=False))
+    return create_app(
+        app_settings(
+            DATABASE=SharedConnection(conn), RATELIMIT_ENABLED=False, WEBHOOK_ALLOW_LOOPBACK=True
+        )
+    )
 
 
 @pytest.fixture
-def world(make, bearer):
+def world(make, bearer, client, app):
     """A developer with a skill, consenting users and their interactions; another's skill."""
     developer = make.developer(tier="trusted")
     credentials = make.client(developer_id=developer)
@@ -49,12 +54,29 @@ def world(make, bearer):
         make.consent(user, skill)
         interactions.append(make.interaction(skill, user, order_ref="A-1001"))
     other_skill = make.skill(make.developer())
+    platform = make.client(kind="platform")
+    user = make.user()
+    make.consent(user, skill)
+    make.interaction(skill, user, session_id="fuzz-session-1")
+    headers = bearer(credentials)
+    hook = app.test_client().put(
+        "/v1/developer/webhook", json={"url": "http://127.0.0.1:9/hook"}, headers=headers
+    )
+    assert hook.status_code == 200, hook.get_json()
+    shown = client.get(f"/v1/skills/{skill}/interactions", headers=headers).get_json()
+    sessions = sorted({item["session"] for item in shown["interactions"] if "session" in item})
+    assert sessions, shown
+    platform_user = make.rows("SELECT platform_user_id FROM users WHERE id = %s", (user,))[0]
     return {
         "credentials": credentials,
-        "headers": bearer(credentials),
+        "headers": headers,
+        "platform_headers": bearer(platform),
+        "platform_credentials": platform,
         "skill": skill,
         "skill_id": st.sampled_from([skill, other_skill]),
         "interaction_id": st.sampled_from(interactions),
+        "session": st.sampled_from([*sessions, "k1_unknownsession"]),
+        "platform_user_id": platform_user["platform_user_id"],
     }
 
 
@@ -62,7 +84,7 @@ def cases(operation, world):
     """Valid and invalid requests, with path parameters that mostly name real rows."""
     known = {
         name: world[name]
-        for name in ("skill_id", "interaction_id")
+        for name in ("skill_id", "interaction_id", "session")
         if any(p.name == name for p in operation.path_parameters)
     }
     strategies = []
@@ -77,12 +99,38 @@ def cases(operation, world):
     return st.one_of(strategies)
 
 
+def _point_at_real_rows(case, world) -> None:
+    """Half of the ingest batches name a real skill and user and a past time, so that valid
+    batches get through (random ids would all be refused as unknown)."""
+    body = case.body
+    if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
+        return  # a request meant to be invalid stays invalid
+    if case.operation.path == "/v1/developer/webhook" and isinstance(body, dict):
+        body["url"] = "http://127.0.0.1:9/hook"
+        return
+    if case.operation.path != "/v1/ingest/interactions" or not isinstance(body, dict):
+        return
+    records = body.get("interactions")
+    if not isinstance(records, list):
+        return
+    for record in records:
+        if isinstance(record, dict):
+            record.update(
+                interaction_id=f"fuzz-{uuid.uuid4()}",
+                skill_id=world["skill"],
+                user_id=world["platform_user_id"],
+                occurred_at="2026-11-01T12:00:00+00:00",
+            )
+
+
 def fuzz(app, operation, world) -> set[int]:
     """Run EXAMPLES generated requests against one operation, check every answer; the statuses."""
     seen: set[int] = set()
     if operation.path.startswith("/oauth/"):
         credentials = world["credentials"]
         call = {"auth": (credentials.client_id, credentials.client_secret)}
+    elif operation.path.startswith("/v1/ingest/"):
+        call = {"headers": world["platform_headers"]}
     else:
         call = {"headers": world["headers"]}
 
@@ -92,8 +140,10 @@ def fuzz(app, operation, world) -> set[int]:
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=cases(operation, world))
-    def run(case):
+    @given(case=cases(operation, world), refer_to_real_rows=st.booleans())
+    def run(case, refer_to_real_rows):
+        if refer_to_real_rows:
+            _point_at_real_rows(case, world)
         response = case.call(**call)
         seen.add(response.status_code)
         case.validate_response(

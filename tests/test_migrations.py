@@ -19,6 +19,12 @@ TENANT_TABLES = {
     "interactions",
     "user_pseudonyms",
     "access_log",
+    "interaction_texts",
+    "ingested_interactions",
+    "user_profiles",
+    "session_pseudonyms",
+    "developer_webhooks",
+    "webhook_deliveries",
 }
 
 
@@ -89,7 +95,7 @@ def test_every_tenant_table_has_forced_row_level_security_and_a_policy(conn):
         SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
                (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind = 'r'
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
         """
     ).fetchall()
     by_name = {r["relname"]: r for r in rows}
@@ -103,7 +109,25 @@ def test_every_tenant_table_has_forced_row_level_security_and_a_policy(conn):
         WHERE table_schema = 'public' AND column_name IN ('user_id', 'developer_id')
         """
     ).fetchall()
-    assert {r["table_name"] for r in keyed} - {"oauth_clients"} <= TENANT_TABLES
+    partitions = {
+        r["relname"]
+        for r in conn.execute("SELECT relname FROM pg_class WHERE relispartition").fetchall()
+    }
+    assert {r["table_name"] for r in keyed} - {"oauth_clients"} - partitions <= TENANT_TABLES
+
+
+def test_partitions_are_reached_only_through_their_parents_row_level_security(conn):
+    # a partition queried directly would skip the parent's policies: the app role may not
+    conn.execute("SELECT gateway_ensure_interaction_month(now() - interval '400 days')")
+    privileges = conn.execute(
+        """
+        SELECT c.relname,
+               has_table_privilege('gateway_app', c.oid, 'SELECT,INSERT,UPDATE,DELETE') AS any
+        FROM pg_class c WHERE c.relispartition AND c.relkind IN ('r', 'p')
+        """
+    ).fetchall()
+    assert len(privileges) >= 4  # this month and last year's, of interactions and their texts
+    assert [r["relname"] for r in privileges if r["any"]] == []
 
 
 def test_no_view_is_reachable_by_the_app_role_without_security_invoker(conn):

@@ -1,6 +1,6 @@
 """Redaction of transcript text: the one entry point every outgoing transcript passes through."""
 
-from gateway.redaction.engine import Redaction, detect, redact, warm
+from gateway.redaction.engine import Redaction, detect, detections, redact, warm
 from gateway.redaction.jsonline import redact_line_json
 from gateway.redaction.placeholders import Placeholders
 from gateway.redaction.policies import (
@@ -21,6 +21,7 @@ __all__ = [
     "Span",
     "UnknownPolicy",
     "detect",
+    "detections",
     "get_policy",
     "policy_names",
     "pseudonymize",

@@ -45,7 +45,9 @@ def _as_policy(policy: str | Policy) -> Policy:
     return get_policy(policy) if isinstance(policy, str) else policy
 
 
-def detect(text: str, policy: str | Policy = "strict") -> list[Span]:
+def detect(
+    text: str, policy: str | Policy = "strict", *, findings: tuple[Span, ...] | None = None
+) -> list[Span]:
     """Return the disjoint, sorted spans of `text` that `policy` redacts.
 
     Types the policy keeps are left out.
@@ -53,14 +55,24 @@ def detect(text: str, policy: str | Policy = "strict") -> list[Span]:
     Raises `UnknownPolicy` for a policy name that is not configured.
     """
     policy = _as_policy(policy)
+    found = findings if findings is not None else detections(text, policy.detectors)
+    return merge([s for s in found if policy.action(s.type) != "keep"])
+
+
+def detections(text: str, detectors: tuple[str, ...] | None = None) -> tuple[Span, ...]:
+    """Every detection in `text`, before any policy decides what to keep.
+
+    Policies differ only in what they keep and how they replace, so a caller redacting one
+    text under several policies detects once and passes the result as `findings`.
+    """
     tokens = tokenize(text)
     if not tokens:
-        return []
+        return ()
     view = build_view(text, tokens)
     found: list[Span] = []
-    for name in policy.detectors:
+    for name in detectors if detectors is not None else tuple(_DETECTORS):
         found.extend(_DETECTORS[name](text, tokens, view))
-    return merge([s for s in found if policy.action(s.type) != "keep"])
+    return tuple(found)
 
 
 def warm() -> None:
@@ -89,20 +101,22 @@ def redact(
     *,
     placeholders: Placeholders | None = None,
     keep: Iterable[str] = (),
+    findings: tuple[Span, ...] | None = None,
 ) -> Redaction:
     """Return `text` with every detected entity handled as `policy` says, and the spans found.
 
     Entities become typed placeholders (``[PHONE_1]``), numbered through `placeholders` so
     that one value gets one number across the texts of an interaction; a policy may instead
-    drop an entity or mask it partially (``[CARD ending 1111]``). This is where DESIGN §2
+    drop an entity or mask it partially (``[CARD ending 1111]``). This is where docs/rules.md
     rule 5 (names, contacts, account numbers and serials never leave) is applied.
     `keep` names values the caller shows in clear anyway (an order reference): a detection
     wholly inside one of them is left alone, so the text and the field agree.
-    Raises `UnknownPolicy` for a policy name that is not configured.
+    `findings`: `detections(text)` already made, when one text is redacted under several
+    policies. Raises `UnknownPolicy` for a policy name that is not configured.
     """
     policy = _as_policy(policy)
     placeholders = placeholders if placeholders is not None else Placeholders()
-    spans = _inside_kept(text, detect(text, policy), keep)
+    spans = _inside_kept(text, detect(text, policy, findings=findings), keep)
     if not spans:
         return Redaction(text, [])
     out: list[str] = []

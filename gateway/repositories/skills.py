@@ -41,3 +41,11 @@ def insert_skill(conn: Conn, *, developer_id: int, name: str, category: str = "g
     ).fetchone()
     assert row is not None
     return str(row["id"])
+
+
+def existing_skill_ids(conn: Conn, skill_ids: list[str]) -> set[str]:
+    """Which of `skill_ids` name a skill (as the platform sees them: every skill)."""
+    rows = conn.execute(
+        "SELECT id FROM skills WHERE id = ANY(%(ids)s::uuid[])", {"ids": skill_ids}
+    ).fetchall()
+    return {str(row["id"]) for row in rows}

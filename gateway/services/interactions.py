@@ -15,7 +15,16 @@ from gateway.repositories import interactions as interactions_repo
 from gateway.repositories.interactions import InteractionFilter
 from gateway.services import access_log, redaction, skills, tiers
 
-__all__ = ["InteractionFilter", "Page", "read_interaction", "read_interactions"]
+__all__ = [
+    "InteractionFilter",
+    "Page",
+    "read_conversation",
+    "read_interaction",
+    "read_interactions",
+]
+
+# The most turns one conversation answers with: far above any real session's length.
+MAX_TURNS = 500
 
 
 @dataclass(frozen=True)
@@ -35,11 +44,15 @@ def _deliver(
     endpoint: str,
     keyring: Keyring,
 ) -> list[dict[str, Any]]:
-    """Log the reads (rule 7), remember the pseudonyms shown, and present the rows (rule 5)."""
+    """Log the reads (rule 7), remember the pseudonyms shown, and present the rows with their
+    current redacted forms (rule 5)."""
     access_log.log_reads(
         conn, rows, developer=developer, client_id=client_id, skill_id=skill_id, endpoint=endpoint
     )
-    redaction.remember_pseudonyms(conn, rows, developer=developer, keyring=keyring)
+    redaction.remember_pseudonyms(
+        conn, rows, developer=developer, skill_id=skill_id, keyring=keyring
+    )
+    rows = redaction.ensure_current_forms(conn, rows, developer)
     return [redaction.present_interaction(row, developer, keyring) for row in rows]
 
 
@@ -51,6 +64,7 @@ def read_interactions(
     skill_id: str,
     filters: InteractionFilter,
     user_pseudonym: str | None,
+    session_pseudonym: str | None = None,
     after: tuple[datetime, str] | None,
     limit: int | None,
     now: datetime,
@@ -73,12 +87,24 @@ def read_interactions(
         if user_id is None:
             return Page([], None)  # a pseudonym this developer was never shown matches nothing
         filters = replace(filters, user_id=user_id)
+    if session_pseudonym is not None:
+        session_id = redaction.resolve_session_pseudonym(
+            conn, developer=developer, skill_id=skill_id, pseudonym=session_pseudonym
+        )
+        if session_id is None:
+            return Page([], None)  # likewise for a session pseudonym
+        filters = replace(filters, session_id=session_id)
+    policy = tiers.redaction_policy(developer)
     rows = interactions_repo.list_readable(
         conn,
         developer_id=developer.id,
         skill_id=skill_id,
         not_before=tiers.not_before(developer, now),
+        policy=policy.name,
+        version=redaction.form_version(policy),
         filters=filters,
+        # search only what this tier shows (rule 3): never a field it hides
+        search_in=tiers.visible_fields(developer) & {"utterance", "response", "slots"},
         after=after,
         limit=page_size + 1,  # one extra row tells whether another page exists
     )
@@ -119,6 +145,7 @@ def read_interaction(
         skill_id=skill_id,
         interaction_id=interaction_id,
         not_before=tiers.not_before(developer, now),
+        policy=tiers.redaction_policy(developer).name,
     )
     if row is None:
         raise NotFound()
@@ -132,3 +159,49 @@ def read_interaction(
         keyring=keyring,
     )
     return item
+
+
+def read_conversation(
+    conn: Conn,
+    *,
+    developer: Developer,
+    client_id: str,
+    skill_id: str,
+    session_pseudonym: str,
+    now: datetime,
+    keyring: Keyring,
+) -> list[dict[str, Any]]:
+    """Return the readable turns of one conversation, oldest first, under the same rules as
+    `read_interactions`: a conversation that crosses a consent change shows only the turns
+    its consent covers.
+
+    Raises `NotFound` for a session pseudonym this developer was never shown for this skill,
+    and for a conversation with no readable turn, exactly as for one that does not exist.
+    """
+    skills.get_skill(conn, developer_id=developer.id, skill_id=skill_id)
+    tiers.require_transcripts(developer)
+    session_id = redaction.resolve_session_pseudonym(
+        conn, developer=developer, skill_id=skill_id, pseudonym=session_pseudonym
+    )
+    if session_id is None:
+        raise NotFound()
+    rows = interactions_repo.list_readable_session(
+        conn,
+        developer_id=developer.id,
+        skill_id=skill_id,
+        session_id=session_id,
+        not_before=tiers.not_before(developer, now),
+        policy=tiers.redaction_policy(developer).name,
+        limit=MAX_TURNS,
+    )
+    if not rows:
+        raise NotFound()
+    return _deliver(
+        conn,
+        rows,
+        developer=developer,
+        client_id=client_id,
+        skill_id=skill_id,
+        endpoint="session",
+        keyring=keyring,
+    )

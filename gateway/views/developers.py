@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -15,10 +15,25 @@ from gateway.security import sign_cursor, verify_cursor
 from gateway.services import developers as developers_service
 from gateway.services import interactions as interactions_service
 from gateway.services import skills as skills_service
+from gateway.services import webhooks as webhooks_service
 from gateway.services.interactions import InteractionFilter
+from gateway.views.bodies import json_body
 from gateway.views.protection import developer_route
-from schemas.developers import DeveloperSchema, SkillListSchema, SkillSchema
-from schemas.interactions import InteractionPageSchema, InteractionQuerySchema, InteractionSchema
+from schemas.developers import (
+    DeveloperSchema,
+    SkillListSchema,
+    SkillSchema,
+    WebhookRegistrationSchema,
+    WebhookSchema,
+    WebhookSecretSchema,
+    WebhookUpdateSchema,
+)
+from schemas.interactions import (
+    ConversationSchema,
+    InteractionPageSchema,
+    InteractionQuerySchema,
+    InteractionSchema,
+)
 
 bp = Blueprint("developers", __name__, url_prefix="/v1")
 
@@ -28,7 +43,12 @@ _SKILLS = SkillListSchema()
 _QUERY = InteractionQuerySchema()
 _INTERACTION = InteractionSchema()
 _PAGE = InteractionPageSchema()
-_FILTER_ARGS = ("since", "until", "intent", "outcome", "order_ref", "user")
+_CONVERSATION = ConversationSchema()
+_WEBHOOK_UPDATE = WebhookUpdateSchema()
+_WEBHOOK_REGISTRATION = WebhookRegistrationSchema()
+_WEBHOOK = WebhookSchema()
+_WEBHOOK_SECRET = WebhookSecretSchema()
+_FILTER_ARGS = ("since", "until", "intent", "outcome", "order_ref", "user", "session", "q")
 
 
 def _keyring() -> Keyring:
@@ -120,8 +140,10 @@ def list_interactions(ctx: RequestContext, developer: Developer, skill_id: Any) 
             intent=args.get("intent"),
             outcome=args.get("outcome"),
             order_ref=args.get("order_ref"),
+            search=args.get("q"),
         ),
         user_pseudonym=args.get("user"),
+        session_pseudonym=args.get("session"),
         after=after,
         limit=args.get("limit"),
         now=ctx.now(),
@@ -152,3 +174,55 @@ def show_interaction(
         keyring=_keyring(),
     )
     return _out(_INTERACTION, item)
+
+
+@bp.get("/skills/<uuid:skill_id>/sessions/<string(maxlength=64):session>")
+@developer_route
+def show_conversation(
+    ctx: RequestContext, developer: Developer, skill_id: Any, session: str
+) -> dict[str, Any]:
+    turns = interactions_service.read_conversation(
+        ctx.conn,
+        developer=developer,
+        client_id=ctx.principal.client_id or "",
+        skill_id=str(skill_id),
+        session_pseudonym=session,
+        now=ctx.now(),
+        keyring=_keyring(),
+    )
+    return _out(_CONVERSATION, {"session": session, "turns": turns})
+
+
+@bp.put("/developer/webhook")
+@developer_route
+def put_webhook(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    update = _WEBHOOK_UPDATE.load(json_body())
+    registration = webhooks_service.register_webhook(
+        ctx.conn,
+        developer_id=developer.id,
+        url=update["url"],
+        server_secret=current_app.config["SECRET_KEY"],
+        allow_loopback=current_app.config["WEBHOOK_ALLOW_LOOPBACK"],
+    )
+    return _out(_WEBHOOK_REGISTRATION, registration)
+
+
+@bp.get("/developer/webhook")
+@developer_route
+def show_webhook(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    return _out(_WEBHOOK, webhooks_service.describe_webhook(ctx.conn, developer_id=developer.id))
+
+
+@bp.post("/developer/webhook/secret")
+@developer_route
+def rotate_webhook_secret(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    moment = ctx.now()
+    grace = timedelta(hours=current_app.config["WEBHOOK_SECRET_GRACE_HOURS"])
+    secret = webhooks_service.rotate_webhook_secret(
+        ctx.conn,
+        developer_id=developer.id,
+        server_secret=current_app.config["SECRET_KEY"],
+        now=moment,
+        grace=grace,
+    )
+    return _out(_WEBHOOK_SECRET, {"secret": secret, "previous_valid_until": moment + grace})

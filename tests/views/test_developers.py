@@ -421,14 +421,14 @@ def test_a_tier_naming_an_unknown_policy_fails_closed_to_strict(client, make, re
 
 def test_nothing_tells_whether_audio_exists(client, make, pizza, conn):
     occurred = datetime.now(UTC) - timedelta(hours=1)
-    with_audio = make.interaction(pizza["skill"], pizza["user"], occurred_at=occurred)
-    without_audio = make.interaction(pizza["skill"], pizza["user"], occurred_at=occurred)
-    conn.execute("RESET ROLE")  # the app role has no privilege on the vault at all
-    conn.execute(
-        "INSERT INTO vault.audio_recordings (interaction_id, audio_ref) VALUES (%s, %s)",
-        (with_audio, "s3://platform-audio/2026/11/rec-123.wav"),
+    with_audio = make.interaction(
+        pizza["skill"],
+        pizza["user"],
+        occurred_at=occurred,
+        audio_ref="s3://platform-audio/2026/11/rec-123.wav",
     )
-    conn.execute("SET LOCAL ROLE gateway_app")
+    without_audio = make.interaction(pizza["skill"], pizza["user"], occurred_at=occurred)
+    assert make.rows("SELECT count(*) AS n FROM interactions")[0]["n"] == 2
     base = f"/v1/skills/{pizza['skill']}/interactions"
     bodies = {
         i: client.get(f"{base}/{i}", headers=pizza["headers"]).get_json()

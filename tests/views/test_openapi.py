@@ -164,6 +164,8 @@ def test_developer_operations_describe_their_bodies_and_parameters(app):
         "outcome",
         "order_ref",
         "user",
+        "session",
+        "q",
         "limit",
         "cursor",
     }

@@ -1,0 +1,1156 @@
+"""The developer page of 50 through the whole gateway vs a bare endpoint serving the same rows.
+
+    python bench/read_vs_bare.py [--database-url URL] [--interactions 10000] [--rounds 5]
+                                 [--seconds 10] [--connections 16] [--workers 4] [--profile]
+                                 [--variant DIR ...]
+
+In one run, on the PostgreSQL server at --database-url (default the local one):
+
+1. creates a database of its own (dropped at the end, also on Ctrl-C) and migrates it;
+2. loads --interactions interactions of one skill through the write path: services/ingest
+   where this checkout has it (so every redacted form is stored, made in worker processes as
+   the bulk importer does), else the interactions repository that checkout writes with; all
+   users consenting, none a child, everything inside the retention window; one developer on
+   tier `standard`, whose rate limit is raised in this database only so nothing is throttled;
+3. starts two gunicorn servers with the same options (--workers sync workers, no access log):
+   the gateway from its real app factory (`gateway:create_app()`, connecting as the app role)
+   and a bare Flask + psycopg app whose one endpoint returns the same 50 rows as JSON with no
+   check at all (owner connection, no token, no rules, no access log): the columns the
+   standard tier shows, with the stored redacted utterance where the schema has one (the
+   raw utterance where it has none) and the user id as it is;
+4. mints a developer token through the real /oauth/token and checks both return the same ids;
+5. drives both with wrk (a Python asyncio load generator when wrk is missing) at
+   --connections connections, --seconds per side per round, alternating gateway, bare,
+   gateway, bare, ... after an uncounted warm-up, so noise on a shared machine hits both;
+6. prints pages/s, p50 and p99 per round and their medians, and the median over rounds of
+   the per-round ratio gateway/bare pages/s; and, measured from /proc over each round, the
+   CPU each page cost in the side's gunicorn workers and in its PostgreSQL backends (found by
+   application_name; only when the server runs on this machine) with the same ratio in pages
+   per CPU second, which other processes on a shared machine move far less than throughput.
+
+--variant DIR (repeatable) also serves the gateway from another checkout of the same schema, as
+one more side in the same rounds, named after its folder, and prints its ratio to the bare side
+and to the gateway: a change to the read path measured against the code it changes, under the
+same noise.
+
+--profile adds one more round of each gateway side (not counted above) with py-spy recording
+every worker (`py-spy record --subprocesses --idle --full-filenames`, raw stacks) and prints
+where a request's wall time inside the worker goes: by step of the read path (with the part
+spent waiting on PostgreSQL) and the top frames, each as a share of in-request samples and in
+ms per request.
+
+The bench imports `gateway` from the checkout it sits in (its parent folder), so a copy of
+this file in another worktree measures that worktree's code.
+"""
+
+import argparse
+import asyncio
+import base64
+import inspect
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"
+PAGE = 50
+USERS = 1000  # at most; never more users than interactions
+TIER = "standard"
+# the standard tier's view of the data, with a limit no run of this script can reach
+RAISED_RATE_LIMIT = "100000000 per minute"
+MARKER = "BENCH_RESULT "
+SECRET_KEY = "bench"  # the gateway's; where the schema checks who writes, it keys the proof
+
+# wrk prints its usual report; this adds one machine-readable line at the end
+WRK_SCRIPT = """
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+if authorization and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '%s{"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, "bytes": %%d, ' ..
+    '"status": %%d, "connect": %%d, "read": %%d, "write": %%d, "timeout": %%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    summary.bytes, e.status, e.connect, e.read, e.write, e.timeout))
+end
+"""
+
+# ---------------------------------------------------------------------------------------------
+# the bare app: what serving these 50 rows costs with Flask and psycopg and nothing else
+
+_BARE_SQL = {
+    # a LEFT JOIN, as the gateway's: with an inner join PostgreSQL estimates the two-column
+    # join (id and occurred_at) at one row, hashes the skill's whole history and sorts it
+    # (135 ms instead of 0.4 ms at 10,000 interactions), which would make a poor baseline
+    "redacted": """
+        SELECT i.id, i.occurred_at, i.user_id, t.utterance, i.intent, i.outcome, i.order_ref
+        FROM interactions i
+        LEFT JOIN interaction_texts t
+          ON t.interaction_id = i.id AND t.occurred_at = i.occurred_at AND t.policy = %(policy)s
+        WHERE i.skill_id = %(skill_id)s
+        ORDER BY i.occurred_at DESC, i.id DESC
+        LIMIT %(limit)s
+    """,
+    "raw": """
+        SELECT i.id, i.occurred_at, i.user_id, i.utterance, i.intent, i.outcome, i.order_ref
+        FROM interactions i
+        WHERE i.skill_id = %(skill_id)s
+        ORDER BY i.occurred_at DESC, i.id DESC
+        LIMIT %(limit)s
+    """,
+}
+
+
+def bare_app() -> Any:
+    """The bare WSGI app (gunicorn calls this in each worker): GET /page, 50 rows as JSON."""
+    from flask import Flask
+
+    app = Flask("bare")
+    query = _BARE_SQL[os.environ["BENCH_BARE_TEXT"]]
+    params = {"skill_id": os.environ["BENCH_BARE_SKILL_ID"], "policy": TIER, "limit": PAGE}
+    state: dict[str, psycopg.Connection[Any]] = {}
+
+    @app.get("/page")
+    def page() -> dict[str, Any]:
+        conn = state.get("conn")
+        if conn is None:  # opened after the fork, in the worker
+            conn = state["conn"] = psycopg.connect(
+                os.environ["BENCH_BARE_DATABASE_URL"], autocommit=True
+            )
+        rows = conn.execute(query, params).fetchall()
+        return {
+            "interactions": [
+                {
+                    "id": str(r[0]),
+                    "occurred_at": r[1].isoformat(),
+                    "user": str(r[2]),
+                    "utterance": r[3],
+                    "intent": r[4],
+                    "outcome": r[5],
+                    "order_ref": r[6],
+                }
+                for r in rows
+            ]
+        }
+
+    return app
+
+
+# ---------------------------------------------------------------------------------------------
+# the data set
+
+_FIRST = ["Maria", "James", "Aisha", "Chen", "Olivia", "Lukas", "Priya", "Diego", "Fatima"]
+_LAST = ["Lopez", "Smith", "Khan", "Wei", "Brown", "Schneider", "Patel", "Garcia", "Haddad"]
+_STREETS = ["Elm Street", "Maple Avenue", "Oak Lane", "Cedar Road", "Harbor Drive"]
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_CARDS = ["4111 1111 1111 1111", "5555 5555 5555 4444", "4012 8888 8888 1881"]
+_SIZES = ["small", "medium", "large", "family size"]
+_TOPPINGS = ["pepperoni", "margherita", "four cheese", "veggie", "hawaiian"]
+
+
+def _interaction(rng: random.Random) -> dict[str, Any]:
+    """One pizza-skill interaction with the PII users really say (names, phones, cards...)."""
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    digits = "555" + "".join(str(rng.randrange(10)) for _ in range(7))
+    spoken = " ".join(_DIGITS[int(d)] for d in digits)
+    address = f"{rng.randrange(2, 980)} {rng.choice(_STREETS)}"
+    email = f"{first.lower()}.{last.lower()}@example.com"
+    size, topping = rng.choice(_SIZES), rng.choice(_TOPPINGS)
+    order_ref = f"PP-{rng.randrange(10000, 99999)}"
+    utterance, response, intent = rng.choice(
+        [
+            (
+                f"order a {size} {topping} pizza to {address}",
+                f"Your {topping} pizza is on its way to {address}. Order {order_ref}.",
+                "OrderPizza",
+            ),
+            (
+                f"I'd like a {size} {topping}, my number is {spoken}",
+                f"Got it. We'll text ({digits[:3]}) {digits[3:6]}-{digits[6:]} when it leaves.",
+                "OrderPizza",
+            ),
+            (
+                f"pay with my card {rng.choice(_CARDS)} for a {size} {topping}",
+                f"Charged. Order {order_ref} confirmed.",
+                "OrderPizza",
+            ),
+            (
+                f"this is {first} {last}, send the receipt to {email}",
+                f"Thanks {first}, the receipt for {order_ref} goes to {email}.",
+                "SendReceipt",
+            ),
+            (
+                f"where is my pizza, order {order_ref}",
+                f"Order {order_ref} left the store and should arrive in about 15 minutes.",
+                "TrackOrder",
+            ),
+        ]
+    )
+    return {
+        "utterance": utterance,
+        "response": response,
+        "intent": intent,
+        "slots": {"size": size, "topping": topping, "address": address},
+        "outcome": rng.choice(["success"] * 4 + ["failure"]),
+        "order_ref": order_ref,
+        "session_id": f"sess-{rng.randrange(16**8):08x}",
+    }
+
+
+@dataclass
+class World:
+    developer_id: int
+    skill_id: str
+    client_id: str
+    client_secret: str
+    write_path: str
+    bare_text: str
+
+
+def _forms(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    # in a worker process: the write-time redaction under every policy, as ingest makes it
+    from gateway.services import redaction
+
+    forms: list[dict[str, Any]] = redaction.redact_for_storage(raw)
+    return forms
+
+
+def binding_key() -> bytes | None:
+    """The key that proves the seed's SYSTEM writes, where this checkout's schema asks for one."""
+    try:
+        from gateway.binding import derive_binding_key
+    except ImportError:
+        return None
+    key: bytes = derive_binding_key(SECRET_KEY)
+    return key
+
+
+def _bind_system(conn: psycopg.Connection[Any]) -> None:
+    from gateway import db
+    from gateway.models import SYSTEM
+
+    key = binding_key()
+    if key is not None:
+        db.use_binding_key(conn, key)  # type: ignore[attr-defined]
+    db.bind_principal(conn, SYSTEM)
+
+
+def write_interactions(
+    conn: psycopg.Connection[Any],
+    records: list[dict[str, Any]],
+    *,
+    users: dict[str, str],
+    now: datetime,
+) -> str:
+    """Store `records` through this checkout's write path; return a description of it.
+
+    `conn` is an owner connection with dict rows. A record carries interaction_id (the
+    platform's), skill_id, user_id (a platform user id, a key of `users`, which maps them to
+    gateway ids), occurred_at, session_id, utterance, response, intent, slots (name → value),
+    outcome, order_ref, sensitive_category, device_serial and audio_ref.
+    """
+    n = len(records)
+    try:
+        from gateway.services import ingest
+    except ImportError:
+        ingest = None  # type: ignore[assignment]
+    if ingest is None:
+        from gateway.repositories import interactions as interactions_repo
+
+        with conn.transaction():
+            _bind_system(conn)
+            for record in records:
+                interactions_repo.insert_interaction(
+                    conn,
+                    **{
+                        k: v
+                        for k, v in record.items()
+                        if k not in ("interaction_id", "audio_ref", "user_id")
+                    },
+                    platform_interaction_id=record["interaction_id"],
+                    user_id=users[record["user_id"]],
+                )
+        return "repositories/interactions.insert_interaction (no redacted forms in this schema)"
+
+    takes_forms = "forms" in inspect.signature(ingest.ingest_interactions).parameters
+    forms: list[list[dict[str, Any]]] | None = None
+    if takes_forms:
+        # the id is replaced by the one ingest gives the interaction
+        raws = [{**r, "id": str(uuid.uuid4())} for r in records]
+        with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+            forms = list(pool.map(_forms, raws, chunksize=50))
+    for start in range(0, n, ingest.MAX_BATCH):
+        batch = [
+            {**r, "slots": [{"name": k, "value": v} for k, v in r["slots"].items()]}
+            for r in records[start : start + ingest.MAX_BATCH]
+        ]
+        with conn.transaction():
+            _bind_system(conn)
+            if forms is not None:
+                ingest.ingest_interactions(
+                    conn, batch, now=now, forms=forms[start : start + ingest.MAX_BATCH]
+                )
+            else:
+                ingest.ingest_interactions(conn, batch, now=now)
+    where = f", forms made in {os.cpu_count()} processes" if takes_forms else ""
+    return f"services/ingest.ingest_interactions in batches of {ingest.MAX_BATCH}{where}"
+
+
+def seed(owner_url: str, n: int) -> World:
+    from gateway.repositories import consents as consents_repo
+    from gateway.repositories import developers as developers_repo
+    from gateway.repositories import skills as skills_repo
+    from gateway.repositories import users as users_repo
+    from gateway.services import oauth_clients as oauth_clients_service
+
+    rng = random.Random(7)  # noqa: S311 - the same data set on every run and checkout
+    now = datetime.now(UTC)
+    with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
+        with conn.transaction():
+            _bind_system(conn)
+            developer_id = developers_repo.insert_developer(conn, name="Bench Pizza")
+            developers_repo.insert_tier_grant(
+                conn, developer_id=developer_id, tier=TIER, reason="bench", granted_by="bench"
+            )
+            conn.execute(
+                "UPDATE tiers SET rate_limit = %s WHERE name = %s", (RAISED_RATE_LIMIT, TIER)
+            )
+            skill_id = str(
+                skills_repo.insert_skill(conn, developer_id=developer_id, name="Bench Pizza")
+            )
+            users = {}
+            for i in range(min(USERS, n)):
+                platform_id = f"bench-user-{i}"
+                users[platform_id] = users_repo.upsert_user(conn, platform_user_id=platform_id)
+                consents_repo.insert_consent(
+                    conn,
+                    user_id=users[platform_id],
+                    skill_id=skill_id,
+                    granted_at=now - timedelta(days=60),
+                )
+            issued = oauth_clients_service.register_client(
+                conn, kind="developer", developer_id=developer_id, name="bench"
+            )
+        platform_ids = list(users)
+        records = [
+            {
+                "interaction_id": f"bench-{i}",
+                "skill_id": skill_id,
+                "user_id": rng.choice(platform_ids),
+                # inside the standard tier's 30-day window, after the consents (60 days ago)
+                "occurred_at": now - timedelta(seconds=rng.randrange(25 * 86400)),
+                "sensitive_category": None,
+                "device_serial": "",
+                "audio_ref": None,
+                **_interaction(rng),
+            }
+            for i in range(n)
+        ]
+        write_path = write_interactions(conn, records, users=users, now=now)
+        forms = conn.execute(
+            "SELECT to_regclass('interaction_texts') IS NOT NULL AS stored"
+        ).fetchone()
+        conn.execute("ANALYZE")
+    return World(
+        developer_id,
+        skill_id,
+        issued.client_id,
+        issued.client_secret,
+        write_path,
+        "redacted" if forms and forms["stored"] else "raw",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the servers
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+    path: str = "/"
+    authorization: str = ""
+    page_bytes: int = 0
+
+
+def _gunicorn_argv(app: str, port: int, workers: int, pythonpath: Path) -> list[str]:
+    from gunicorn.config import Config
+
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "30",
+        "--graceful-timeout",
+        "10",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        "-",
+        "--pythonpath",
+        str(pythonpath),
+    ]
+    if "control_socket_disable" in Config().settings:
+        # two servers (and other people's) would share one default control socket
+        argv.append("--no-control-socket")
+    return [*argv, app]
+
+
+def start_server(
+    name: str, app: str, env: dict[str, str], *, workers: int, code: Path, folder: Path
+) -> Server:
+    """Start gunicorn serving `app`, imported from the folder `code`."""
+    port = free_port()
+    log = folder / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            _gunicorn_argv(app, port, workers, code),
+            env=env,
+            cwd=code,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the server only through stop_server
+        )
+    return Server(name, port, process, log)
+
+
+def stop_server(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+def request(
+    port: int, method: str, path: str, headers: dict[str, str], body: str | None = None
+) -> tuple[int, bytes]:
+    import http.client
+
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def wait_ready(server: Server, path: str) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            sys.exit(f"the {server.name} server exited:\n{server.log.read_text()[-3000:]}")
+        try:
+            if request(server.port, "GET", path, {})[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit(f"the {server.name} server did not answer {path} within 90 s")
+
+
+def mint_token(port: int, client_id: str, client_secret: str) -> str:
+    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    status, body = request(
+        port,
+        "POST",
+        "/oauth/token",
+        {
+            "Authorization": f"Basic {basic}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        "grant_type=client_credentials",
+    )
+    if status != 200:
+        sys.exit(f"token request failed: {status} {body[:300]!r}")
+    return str(json.loads(body)["access_token"])
+
+
+def page_ids(server: Server) -> list[str]:
+    headers = {"Authorization": server.authorization} if server.authorization else {}
+    status, body = request(server.port, "GET", server.path, headers)
+    if status != 200:
+        sys.exit(f"{server.name} {server.path}: {status} {body[:300]!r}")
+    server.page_bytes = len(body)
+    return [item["id"] for item in json.loads(body)["interactions"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# the load
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    # CPU ms per page of the side's gunicorn workers and of its PostgreSQL backends (None
+    # when the server's processes are not on this machine)
+    app_cpu_ms: float = 0.0
+    db_cpu_ms: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.app_cpu_ms + (self.db_cpu_ms or 0.0)
+
+
+def run_wrk(server: Server, seconds: int, connections: int, script: Path) -> Result:
+    completed = subprocess.run(
+        [
+            "wrk",
+            "--threads",
+            str(min(2, connections)),
+            "--connections",
+            str(connections),
+            "--duration",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "--script",
+            str(script),
+            f"http://{HOST}:{server.port}{server.path}",
+        ],
+        env={**os.environ, "BENCH_AUTHORIZATION": server.authorization},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next((x for x in completed.stdout.splitlines() if x.startswith(MARKER)), None)
+    if line is None:
+        sys.exit(f"no result from wrk:\n{completed.stdout}\n{completed.stderr}")
+    raw = json.loads(line[len(MARKER) :])
+    errors = sum(raw[k] for k in ("status", "connect", "read", "write", "timeout"))
+    return Result(
+        raw["requests"],
+        raw["duration_us"] / 1e6,
+        raw["p50_us"] / 1000,
+        raw["p99_us"] / 1000,
+        errors,
+    )
+
+
+async def _python_load(server: Server, seconds: float, connections: int) -> Result:
+    head = f"GET {server.path} HTTP/1.1\r\nHost: {HOST}:{server.port}\r\n"
+    if server.authorization:
+        head += f"Authorization: {server.authorization}\r\n"
+    payload = (head + "Connection: close\r\n\r\n").encode()
+    latencies: list[float] = []
+    errors = 0
+
+    async def client(deadline: float) -> None:
+        nonlocal errors
+        while time.monotonic() < deadline:
+            began = time.perf_counter()
+            try:
+                reader, writer = await asyncio.open_connection(HOST, server.port)
+                writer.write(payload)
+                data = await reader.read()  # gunicorn's sync workers close after each response
+                writer.close()
+                ok = data.split(b"\r\n", 1)[0].split(b" ")[1:2] == [b"200"]
+            except OSError:
+                ok = False
+            latencies.append((time.perf_counter() - began) * 1000)
+            errors += not ok
+
+    began = time.monotonic()
+    await asyncio.gather(*(client(began + seconds) for _ in range(connections)))
+    elapsed = time.monotonic() - began
+    ordered = sorted(latencies) or [0.0]
+    return Result(
+        len(latencies),
+        elapsed,
+        statistics.median(ordered),
+        ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+        errors,
+    )
+
+
+def _cpu_seconds(pid: int, command: str | None = None) -> float | None:
+    """User + system CPU seconds of a live process (of `command`, if given), else None."""
+    try:
+        proc = Path(f"/proc/{pid}")
+        if command is not None and proc.joinpath("comm").read_text().strip() != command:
+            return None
+        fields = proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _workers(server: Server) -> list[int]:
+    pid = server.process.pid
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_snapshot(monitor: psycopg.Connection[Any], server: Server) -> tuple[dict, dict]:
+    """CPU seconds by pid: the side's gunicorn workers, and the PostgreSQL backends whose
+    application_name names the side (found only when the server runs on this machine)."""
+    app = {pid: _cpu_seconds(pid) for pid in _workers(server)}
+    backends = monitor.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+        (application_name(server.name),),
+    ).fetchall()
+    db = {pid: _cpu_seconds(pid, "postgres") for (pid,) in backends}
+    return (
+        {pid: cpu for pid, cpu in app.items() if cpu is not None},
+        {pid: cpu for pid, cpu in db.items() if cpu is not None},
+    )
+
+
+def _spent(before: dict, after: dict) -> float:
+    # a process that appeared during the round counts from its start; one that ended is lost
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def application_name(side: str) -> str:
+    return f"bench-{side}"[:63]
+
+
+def drive(
+    server: Server,
+    seconds: int,
+    connections: int,
+    script: Path | None,
+    monitor: psycopg.Connection[Any] | None = None,
+) -> Result:
+    """Load one side for `seconds`; with `monitor`, also measure its CPU per page."""
+    before = cpu_snapshot(monitor, server) if monitor is not None else None
+    if script is not None:
+        result = run_wrk(server, seconds, connections, script)
+    else:
+        result = asyncio.run(_python_load(server, seconds, connections))
+    if before is not None and monitor is not None and result.requests:
+        after = cpu_snapshot(monitor, server)
+        result.app_cpu_ms = _spent(before[0], after[0]) * 1000 / result.requests
+        if after[1]:
+            result.db_cpu_ms = _spent(before[1], after[1]) * 1000 / result.requests
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# the profile
+
+_FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
+_PREFIXES = ("site-packages/", "dist-packages/")
+
+
+def _short(path: str) -> str:
+    for prefix in _PREFIXES:
+        if prefix in path:
+            return path.rsplit(prefix, 1)[1]
+    for package in ("/gateway/", "/schemas/"):
+        if package in path:
+            return package[1:] + path.rsplit(package, 1)[1]
+    return path.rsplit("/lib/python", 1)[-1].split("/", 1)[-1] if "/lib/python" in path else path
+
+
+# The steps of the read path, matched from the innermost frame outwards: the first frame that
+# matches names the step a sample belongs to. A step includes what it waits for (its SQL).
+_STEPS: list[tuple[str, Any]] = [
+    ("pseudonyms (HMAC)", lambda f, p: p == "gateway/redaction/pseudonyms.py"),
+    ("redaction of texts", lambda f, p: p.startswith("gateway/redaction/")),
+    ("stale-form check", lambda f, p: f == "ensure_current_forms"),
+    ("access log INSERT", lambda f, p: f == "log_reads"),
+    ("pseudonym INSERT", lambda f, p: f == "remember_pseudonyms"),
+    ("shaping rows (fields, allowlist)", lambda f, p: f == "present_interaction"),
+    ("readable-rows SELECT", lambda f, p: f == "list_readable" and "repositories" in p),
+    ("skill check SELECT", lambda f, p: f == "get_skill"),
+    ("developer + tier SELECT", lambda f, p: f == "get_active_developer"),
+    ("bearer token check", lambda f, p: f == "_authenticate"),
+    ("bind caller (set_config)", lambda f, p: f == "bind_principal"),
+    ("pool checkout + liveness ping", lambda f, p: f == "_borrow"),
+    ("COMMIT", lambda f, p: p == "psycopg/transaction.py" and f == "__exit__"),
+    ("BEGIN", lambda f, p: p == "psycopg/transaction.py" and f == "__enter__"),
+    ("query args (marshmallow load)", lambda f, p: f == "_query_args"),
+    ("response dump (marshmallow)", lambda f, p: p.startswith("marshmallow/")),
+    ("JSON encoding", lambda f, p: p.startswith(("flask/json/", "json/"))),
+    # flask-limiter's wrapper (`__inner`) also calls the view: only what it does itself counts
+    ("rate limiter", lambda f, p: p.startswith(("flask_limiter/", "limits/")) and f != "__inner"),
+    ("cursor signing", lambda f, p: f in ("sign_cursor", "_fingerprint")),
+]
+
+
+def _name(func: str) -> str:
+    return func.rsplit(".", 1)[-1]
+
+
+def _step(stack: list[tuple[str, str]]) -> str:
+    for func, path in reversed(stack):
+        for label, match in _STEPS:
+            if match(_name(func), path):
+                return label
+    for func, path in reversed(stack):
+        if path.startswith("gateway/"):
+            return f"other, in {_name(func)}"
+    func, path = stack[-1]
+    top = path.split("/", 1)[0].removesuffix(".py")
+    return f"other: {top}"
+
+
+def _waits_on_server(stack: list[tuple[str, str]]) -> bool:
+    func, path = stack[-1]
+    return path.startswith(("psycopg/", "psycopg_pool/")) and _name(func).startswith("wait")
+
+
+@dataclass
+class Profile:
+    samples: int = 0
+    waiting: int = 0
+    steps: Counter[str] = field(default_factory=Counter)
+    steps_waiting: Counter[str] = field(default_factory=Counter)
+    frames: Counter[tuple[str, str]] = field(default_factory=Counter)
+    gateway_roots: set[str] = field(default_factory=set)  # checkouts the code ran from
+
+
+def parse_profile(raw: str) -> Profile:
+    """In-request samples of py-spy's raw (collapsed) output, under gunicorn's sync `handle`."""
+    profile = Profile()
+    for line in raw.splitlines():
+        stack_text, _, count_text = line.rpartition(" ")
+        if not stack_text or not count_text.isdigit():
+            continue
+        stack: list[tuple[str, str]] = []
+        for frame in stack_text.split(";"):
+            match = _FRAME.match(frame)
+            if match is None:
+                continue  # the process line py-spy puts first with --subprocesses
+            full = match["file"]
+            if "/gateway/" in full:
+                profile.gateway_roots.add(full.rsplit("/gateway/", 1)[0])
+            # Python 3.11 qualifies names (SyncWorker.handle); the steps match the bare name
+            stack.append((match["func"], _short(full)))
+        inside = next(
+            (
+                i
+                for i, (f, p) in enumerate(stack)
+                if _name(f) == "handle" and p == "gunicorn/workers/sync.py"
+            ),
+            None,
+        )
+        if inside is None:
+            continue  # a worker waiting for a connection, the master, a pool thread
+        count = int(count_text)
+        stack = stack[inside:]
+        waiting = _waits_on_server(stack)
+        step = _step(stack)
+        profile.samples += count
+        profile.waiting += count * waiting
+        profile.steps[step] += count
+        profile.steps_waiting[step] += count * waiting
+        for frame in set(stack):
+            profile.frames[frame] += count
+    return profile
+
+
+def py_spy() -> str:
+    found = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(found).exists():
+        sys.exit("--profile needs py-spy: pip install py-spy")
+    return found
+
+
+def profile_round(
+    server: Server,
+    *,
+    seconds: int,
+    connections: int,
+    workers: int,
+    script: Path | None,
+    rate: int,
+    folder: Path,
+) -> None:
+    out = folder / "profile.txt"
+    recorder = subprocess.Popen(
+        [
+            py_spy(),
+            "record",
+            "--pid",
+            str(server.process.pid),
+            "--subprocesses",
+            "--idle",  # waits on PostgreSQL are part of a request's time
+            "--full-filenames",
+            "--rate",
+            str(rate),
+            "--format",
+            "raw",
+            "--duration",
+            str(seconds + 2),
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(1)  # attached to every worker before the load begins
+    result = drive(server, seconds, connections, script)
+    _, err = recorder.communicate(timeout=120)
+    if recorder.returncode != 0 or not out.exists():
+        sys.exit(f"py-spy failed ({recorder.returncode}): {err.decode()[-2000:]}")
+    profile = parse_profile(out.read_text())
+    if not profile.samples:
+        sys.exit("py-spy recorded no sample inside a request")
+    # 16 connections keep every worker busy, so a page costs workers × seconds / pages of
+    # worker wall time; the samples split it (and, at the nominal rate, cross-check it)
+    wall = workers * result.seconds * 1000 / result.requests
+    sampled = profile.samples * 1000 / rate / result.requests
+    python = profile.samples - profile.waiting
+    print(
+        f"\nprofile: one more {server.name} round ({seconds} s, not counted above), "
+        f"py-spy at {rate} Hz on every worker: {result.rate:.1f} pages/s while sampled, "
+        f"{profile.samples} samples inside requests"
+    )
+    print(f"gateway code sampled from: {', '.join(sorted(profile.gateway_roots)) or '?'}")
+    print(
+        f"worker wall time per page: {wall:.1f} ms ({workers} workers × {result.seconds:.1f} s / "
+        f"{result.requests} pages; the samples at {rate} Hz say {sampled:.1f} ms), of which "
+        f"waiting on PostgreSQL {profile.waiting / profile.samples * wall:.1f} ms and Python "
+        f"(running or waiting for a CPU) {python / profile.samples * wall:.1f} ms"
+    )
+    if sampled < 0.8 * wall:
+        print(
+            "(py-spy fell behind its rate: the CPUs are saturated; the shares hold, the ms come "
+            "from the throughput)"
+        )
+    print(
+        f"\n{'step (innermost match)':36} {'share':>7} {'ms/page':>8} {'waiting':>8} "
+        f"{'of Python':>10}"
+    )
+    for step, count in profile.steps.most_common():
+        waiting = profile.steps_waiting[step]
+        print(
+            f"{step:36} {count / profile.samples:7.1%} {count / profile.samples * wall:8.2f} "
+            f"{waiting / profile.samples * wall:8.2f} {(count - waiting) / max(python, 1):10.1%}"
+        )
+    print(f"\n{'top frames (inclusive)':70} {'share':>7} {'ms/page':>8}")
+    for (func, path), count in profile.frames.most_common(30):
+        name = f"{func}  {path}"[:70]
+        print(f"{name:70} {count / profile.samples:7.1%} {count / profile.samples * wall:8.2f}")
+    print(f"(raw stacks: {out})")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _row(values: list[Result]) -> str:
+    """One line of figures: a round's, or each figure's median over rounds (errors summed)."""
+    db = [r.db_cpu_ms for r in values if r.db_cpu_ms is not None]
+    db_text = f"{statistics.median(db):.1f}" if db else "n/a"
+    return (
+        f"{statistics.median(r.rate for r in values):9.1f} "
+        f"{statistics.median(r.p50_ms for r in values):8.1f} "
+        f"{statistics.median(r.p99_ms for r in values):8.1f} "
+        f"{sum(r.errors for r in values):7d}   "
+        f"{statistics.median(r.app_cpu_ms for r in values):16.1f} {db_text:>6} "
+        f"{statistics.median(r.cpu_ms for r in values):6.1f}"
+    )
+
+
+def checkout(root: Path = ROOT) -> str:
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "gateway", "schemas"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"{root} (not a git checkout)"
+    return f"{root} at {head}{' with local changes' if dirty else ''}"
+
+
+def _clean_env() -> dict[str, str]:
+    # nothing from the caller's GATEWAY_* settings may point the servers elsewhere
+    return {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "BENCH_"))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server and a role that may create databases",
+    )
+    parser.add_argument("--interactions", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5, help="counted rounds per side")
+    parser.add_argument("--seconds", type=int, default=10, help="per side per round")
+    parser.add_argument("--warmup", type=int, default=3, help="uncounted seconds per side")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers, each side")
+    parser.add_argument(
+        "--ratelimit-storage", default="memory://", help="the gateway's limiter storage"
+    )
+    parser.add_argument("--load", choices=["wrk", "python"], default=None, help="default: wrk")
+    parser.add_argument(
+        "--variant",
+        type=Path,
+        action="append",
+        default=[],
+        help="also serve the gateway from this checkout (same schema) as one more side, to "
+        "measure a change to the code against this one in the same run (repeatable)",
+    )
+    parser.add_argument("--profile", action="store_true", help="add a py-spy gateway round")
+    parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples/s")
+    args = parser.parse_args()
+    if args.interactions < PAGE or args.rounds < 1 or args.seconds < 1:
+        parser.error(f"--interactions must be at least {PAGE}; --rounds, --seconds at least 1")
+    load = args.load or ("wrk" if shutil.which("wrk") else "python")
+    if load == "wrk" and not shutil.which("wrk"):
+        sys.exit("wrk is not installed (Debian: apt-get install -y wrk); or use --load python")
+
+    import gateway
+    from gateway import migrate
+
+    database = f"gateway_bench_vs_bare_{os.getpid()}"
+    base = args.database_url
+    owner_url = make_conninfo(base, dbname=database)
+    folder = Path(tempfile.mkdtemp(prefix="gateway-vs-bare-"))
+    servers: list[Server] = []
+    closing: list[psycopg.Connection[Any]] = []
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    try:
+        print(f"code: {checkout()} (gateway package {Path(gateway.__file__).parent})")
+        variants = {path.resolve().name: path.resolve() for path in args.variant}
+        if len(variants) != len(args.variant) or {"gateway", "bare"} & set(variants):
+            parser.error("each --variant needs a folder of its own name (not gateway or bare)")
+        for name, code in variants.items():
+            print(f"variant {name}: {checkout(code)}")
+        server_info = conninfo_to_dict(base)
+        print(
+            f"database: {database} on {server_info.get('host', 'localhost')}:"
+            f"{server_info.get('port', 5432)} as {server_info.get('user', '(default role)')}"
+        )
+        key = binding_key()
+        if key is None:
+            migrate.upgrade(owner_url)
+        else:
+            migrate.upgrade(owner_url, binding_key=key)  # type: ignore[call-arg]
+        began = time.perf_counter()
+        world = seed(owner_url, args.interactions)
+        print(
+            f"loaded {args.interactions} interactions, {min(USERS, args.interactions)} consenting "
+            f"users, one developer "
+            f"on tier {TIER} in {time.perf_counter() - began:.0f} s via {world.write_path}"
+        )
+
+        env = _clean_env()
+
+        def gateway_env(side: str) -> dict[str, str]:
+            return {
+                **env,
+                # the factory connects as the app role; the name finds the side's backends
+                "GATEWAY_DATABASE_URL": make_conninfo(
+                    owner_url, application_name=application_name(side)
+                ),
+                "GATEWAY_DATA_DIR": str(folder / "instance"),
+                "GATEWAY_SECRET_KEY": SECRET_KEY,
+                "GATEWAY_PSEUDONYM_KEYS": "k1:" + "ab" * 32,
+                "GATEWAY_RATELIMIT_STORAGE_URI": args.ratelimit_storage,
+            }
+
+        bare_env = {
+            **env,
+            "BENCH_BARE_DATABASE_URL": make_conninfo(
+                owner_url, application_name=application_name("bare")
+            ),
+            "BENCH_BARE_SKILL_ID": world.skill_id,
+            "BENCH_BARE_TEXT": world.bare_text,
+        }
+        gw = start_server(
+            "gateway",
+            "gateway:create_app()",
+            gateway_env("gateway"),
+            workers=args.workers,
+            code=ROOT,
+            folder=folder,
+        )
+        servers.append(gw)
+        for name, code in variants.items():
+            servers.append(
+                start_server(
+                    name,
+                    "gateway:create_app()",
+                    gateway_env(name),
+                    workers=args.workers,
+                    code=code,
+                    folder=folder,
+                )
+            )
+        bare = start_server(
+            "bare",
+            "read_vs_bare:bare_app()",
+            bare_env,
+            workers=args.workers,
+            code=ROOT / "bench",
+            folder=folder,
+        )
+        servers.append(bare)
+        for server in servers:
+            wait_ready(server, "/page" if server is bare else "/healthz")
+        gateways = [server for server in servers if server is not bare]
+        authorization = "Bearer " + mint_token(gw.port, world.client_id, world.client_secret)
+        for server in gateways:
+            server.path = f"/v1/skills/{world.skill_id}/interactions?limit={PAGE}"
+            server.authorization = authorization
+        bare.path = "/page"
+        bare_ids = page_ids(bare)
+        for server in gateways:
+            ids = page_ids(server)
+            if len(ids) != PAGE or ids != bare_ids:
+                sys.exit(
+                    f"the sides disagree: {server.name} {len(ids)} rows, bare {len(bare_ids)}"
+                    f", same ids: {ids == bare_ids}"
+                )
+        print(
+            f"all serve the same {PAGE} ids, newest first: gateway {gw.page_bytes} bytes, "
+            f"bare {bare.page_bytes} bytes (bare text: {world.bare_text} utterance; "
+            f"owner connection, no checks)"
+        )
+
+        script: Path | None = None
+        if load == "wrk":
+            script = folder / "report.lua"
+            script.write_text(WRK_SCRIPT % MARKER)
+            version = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+            generator = (version.stdout or version.stderr).splitlines()[0]
+        else:
+            generator = "Python asyncio load generator (wrk not used)"
+        print(
+            f"load: {generator}; {args.connections} connections, {args.workers} sync workers "
+            f"per side, {args.rounds} rounds × {args.seconds} s per side, alternating; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        )
+        for server in servers:
+            if args.warmup > 0:
+                drive(server, args.warmup, args.connections, script)
+        monitor = psycopg.connect(owner_url, autocommit=True)
+        closing.append(monitor)
+
+        results: dict[str, list[Result]] = {server.name: [] for server in servers}
+        width = max(8, *(len(server.name) for server in servers))
+        columns = (
+            f"{'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}   "
+            f"{'CPU ms/page: app':>16} {'db':>6} {'total':>6}"
+        )
+        print(f"\n{'round':>5} {'side':{width}} {columns}")
+        for number in range(1, args.rounds + 1):
+            for server in servers:
+                result = drive(server, args.seconds, args.connections, script, monitor)
+                results[server.name].append(result)
+                print(f"{number:5d} {server.name:{width}} {_row([result])}")
+
+        print(f"\nmedian over {args.rounds} rounds")
+        print(f"{'side':{width}} {columns}")
+        for name, values in results.items():
+            print(f"{name:{width}} {_row(values)}")
+        pairs = [(server.name, "bare") for server in gateways]
+        pairs += [(name, "gateway") for name in variants]
+        for side, baseline in pairs:
+            rates = [a.rate / b.rate for a, b in zip(results[side], results[baseline], strict=True)]
+            print(
+                f"{side}/{baseline} pages/s: {statistics.median(rates):.3f} "
+                f"(per round: {', '.join(f'{r:.3f}' for r in rates)})"
+            )
+        for side, baseline in pairs:
+            # pages per CPU second, the same ratio measured by what each page costs: it moves
+            # far less than throughput when other processes share the machine
+            costs = [
+                b.cpu_ms / a.cpu_ms for a, b in zip(results[side], results[baseline], strict=True)
+            ]
+            print(
+                f"{side}/{baseline} pages per CPU second: {statistics.median(costs):.3f} "
+                f"(per round: {', '.join(f'{r:.3f}' for r in costs)})"
+            )
+        if any(r.errors for values in results.values() for r in values):
+            print(
+                "WARNING: some requests failed (non-2xx or socket errors): see the logs in "
+                f"{folder}"
+            )
+
+        for server in gateways if args.profile else []:
+            profile_round(
+                server,
+                seconds=args.seconds,
+                connections=args.connections,
+                workers=args.workers,
+                script=script,
+                rate=args.profile_rate,
+                folder=folder,
+            )
+    finally:
+        for conn in closing:
+            conn.close()
+        for server in servers:
+            stop_server(server)
+        with psycopg.connect(base, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
+        if not args.profile:  # the profile's raw stacks stay for a closer look
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted; servers stopped, database dropped")

@@ -1,0 +1,92 @@
+"""The background worker: drains the webhook outbox (signed notices, retried with backoff)."""
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway import webhook_delivery
+from gateway.db import Database
+from gateway.models import SYSTEM
+from gateway.services import webhooks as webhooks_service
+
+logger = logging.getLogger(__name__)
+
+Poster = Callable[..., webhook_delivery.Outcome]
+
+
+def deliver_due(
+    db: Database,
+    settings: Mapping[str, Any],
+    *,
+    now: Callable[[], datetime],
+    post: Poster = webhook_delivery.post,
+    limit: int = 50,
+) -> dict[str, int]:
+    """Claim due notices, send each, record each outcome; return the count per new state.
+
+    Claiming, sending and recording are three steps on purpose: no database transaction stays
+    open while a developer's server takes its time, and a crash between sending and recording
+    only means the same notice (same id) is sent again when its lease ends.
+    """
+    timeout = float(settings["WEBHOOK_TIMEOUT"])
+    with db.transaction(SYSTEM) as conn:
+        attempts = webhooks_service.claim_attempts(
+            conn,
+            now=now(),
+            lease=timedelta(seconds=timeout * 3 + 30),
+            limit=limit,
+            server_secret=str(settings["SECRET_KEY"]),
+            allow_loopback=bool(settings["WEBHOOK_ALLOW_LOOPBACK"]),
+        )
+    counts = {"delivered": 0, "pending": 0, "dead": 0}
+    for attempt in attempts:
+        if attempt.target is None:
+            outcome = webhook_delivery.Outcome(None, attempt.refusal)
+        else:
+            outcome = post(
+                attempt.target,
+                attempt.body,
+                attempt.headers,
+                timeout=timeout,
+                ca_file=str(settings["WEBHOOK_CA_FILE"]),
+            )
+        with db.transaction(SYSTEM) as conn:
+            state = webhooks_service.record_attempt(
+                conn,
+                attempt,
+                status=outcome.status,
+                error=outcome.error,
+                now=now(),
+                max_attempts=int(settings["WEBHOOK_MAX_ATTEMPTS"]),
+                backoff_base=float(settings["WEBHOOK_BACKOFF_SECONDS"]),
+            )
+        counts[state] += 1
+        logger.info(
+            "webhook %s to developer %s: attempt %d, %s",
+            attempt.delivery_id,
+            attempt.developer_id,
+            attempt.attempts,
+            state if outcome.status is None else f"{state} ({outcome.status})",
+        )
+    return counts
+
+
+def run(
+    db: Database,
+    settings: Mapping[str, Any],
+    *,
+    stop: threading.Event,
+    now: Callable[[], datetime],
+    poll_seconds: float = 1.0,
+) -> None:
+    """Deliver until `stop` is set; sleep `poll_seconds` when nothing was due."""
+    while not stop.is_set():
+        try:
+            counts = deliver_due(db, settings, now=now)
+        except Exception:  # a database outage must not end the worker: log and retry
+            logger.exception("webhook delivery round failed")
+            counts = {}
+        if not any(counts.values()):
+            stop.wait(poll_seconds)
