@@ -1,5 +1,7 @@
 """The migrator and the database posture it builds: roles, row-level security, the audio vault."""
 
+import uuid
+
 import psycopg
 import pytest
 from psycopg import sql
@@ -21,7 +23,8 @@ TENANT_TABLES = {
 
 @pytest.fixture
 def empty_database(owner_url):
-    name = "gateway_test_migrations"
+    # unique: concurrent runs against one server must not drop each other's database
+    name = f"gateway_test_migrations_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(owner_url, autocommit=True) as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
