@@ -6,6 +6,7 @@ from itertools import count
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from gateway.binding import derive_binding_key
 from gateway.db import bind_principal, use_binding_key
@@ -78,6 +79,47 @@ class Factory:
                 **kwargs,
             )
         )
+
+    def tier(
+        self,
+        name: str,
+        *,
+        transcripts_readable: bool = True,
+        fields: tuple[str, ...] = ("utterance", "intent", "outcome", "order_ref"),
+        retention_days: int = 30,
+        redaction_policy: str = "standard",
+        page_size: int = 50,
+        rate_limit: str = "60 per minute",
+    ) -> str:
+        """Add a tier as an admin would. Default (rolled-back) mode only: tiers are not truncated.
+
+        Tiers are the owner's table (the app role may only read them), so this steps out of the
+        app role for the one statement and back into it.
+        """
+        assert self.conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        role = self.conn.execute("SELECT current_user AS role").fetchone()
+        self.conn.execute("RESET ROLE")
+        try:
+            self.conn.execute(
+                """
+                INSERT INTO tiers (name, transcripts_readable, fields, retention_days,
+                                   redaction_policy, page_size, rate_limit)
+                VALUES (%(name)s, %(transcripts_readable)s, %(fields)s, %(retention_days)s,
+                        %(redaction_policy)s, %(page_size)s, %(rate_limit)s)
+                """,
+                {
+                    "name": name,
+                    "transcripts_readable": transcripts_readable,
+                    "fields": list(fields),
+                    "retention_days": retention_days,
+                    "redaction_policy": redaction_policy,
+                    "page_size": page_size,
+                    "rate_limit": rate_limit,
+                },
+            )
+        finally:
+            self.conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role["role"])))
+        return name
 
     def client(self, *, kind: str = "developer", developer_id: int | None = None) -> Any:
         return self._run(

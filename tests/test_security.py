@@ -1,5 +1,6 @@
 """Token entropy, secret and token digests, constant-time checks and signed cursors."""
 
+import ast
 import base64
 import hashlib
 import hmac
@@ -189,3 +190,49 @@ def test_cursor_mac_is_not_a_plain_hmac_of_the_payload():
     plain = security._b64(hmac.new(KEY, body.encode(), hashlib.sha256).digest()[:16])
 
     assert security.verify_cursor(f"{body}.{plain}", key=KEY) is None
+
+
+def test_cursor_mac_is_compared_in_constant_time(monkeypatch):
+    compared = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(security.hmac, "compare_digest", spy)
+    cursor = security.sign_cursor({"i": "abc"}, key=KEY)
+    body, mac = cursor.split(".")
+
+    assert security.verify_cursor(cursor, key=KEY) == {"i": "abc"}
+    assert security.verify_cursor(f"{body}.{'A' * len(mac)}", key=KEY) is None
+    assert [b for _, b in compared] == [mac.encode(), b"A" * len(mac)]
+
+
+def _calls_and_compares(function: ast.FunctionDef) -> tuple[set[str], list[ast.Compare]]:
+    calls = {ast.unparse(node.func) for node in ast.walk(function) if isinstance(node, ast.Call)}
+    compares = [node for node in ast.walk(function) if isinstance(node, ast.Compare)]
+    return calls, compares
+
+
+def test_verify_cursor_decides_only_through_compare_digest():
+    # timing cannot be measured reliably in a test; the structure can: the MAC is checked by
+    # hmac.compare_digest and never by ==/!= (which stops at the first differing byte)
+    tree = ast.parse(Path(security.__file__).read_text(encoding="utf-8"))
+    (verify,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name == "verify_cursor"
+    ]
+
+    calls, compares = _calls_and_compares(verify)
+
+    assert "hmac.compare_digest" in calls
+    names_in_equalities = {
+        name.id
+        for node in compares
+        if any(isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot) for op in node.ops)
+        for name in ast.walk(node)
+        if isinstance(name, ast.Name)
+    }
+    assert not names_in_equalities & {"mac", "expected"}

@@ -4,6 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gateway import create_app
+from gateway.db import SharedConnection
+from gateway.security import sign_cursor
+from gateway.views.developers import _fingerprint
+
 
 @pytest.fixture
 def reader(make, bearer):
@@ -442,3 +447,71 @@ def test_nothing_tells_whether_audio_exists(client, make, pizza, conn):
     assert without_id(bodies[with_audio]) == without_id(bodies[without_audio])
     for text in (listed, str(bodies)):
         assert "rec-123" not in text and "audio" not in text.lower() and ".wav" not in text
+
+
+def _three_pages(make, who):
+    now = datetime.now(UTC)
+    return [
+        make.interaction(who["skill"], who["user"], occurred_at=now - timedelta(minutes=i))
+        for i in range(3)
+    ]
+
+
+def test_a_cursor_made_under_another_signing_key_is_refused(
+    client, make, pizza, conn, app_settings
+):
+    made = _three_pages(make, pizza)
+    base = f"/v1/skills/{pizza['skill']}/interactions"
+    cursor = client.get(base + "?limit=1", headers=pizza["headers"]).get_json()["next_cursor"]
+    rekeyed = create_app(
+        app_settings(DATABASE=SharedConnection(conn), SECRET_KEY="another-secret")
+    ).test_client()
+    same_key = create_app(app_settings(DATABASE=SharedConnection(conn))).test_client()
+    query = {"limit": 1, "cursor": cursor}
+
+    refused = rekeyed.get(base, query_string=query, headers=pizza["headers"])
+    accepted = same_key.get(base, query_string=query, headers=pizza["headers"])
+
+    assert refused.status_code == 422
+    assert refused.get_json()["details"] == {
+        "cursor": ["Not a cursor from this query; start again."]
+    }
+    assert accepted.status_code == 200
+    assert [i["id"] for i in accepted.get_json()["interactions"]] == made[1:2]
+
+
+def test_a_cursor_is_signed_with_the_configured_key(client, make, pizza):
+    made = _three_pages(make, pizza)
+    base = f"/v1/skills/{pizza['skill']}/interactions"
+    first = client.get(base, query_string={"limit": 1}, headers=pizza["headers"]).get_json()
+    (item,) = first["interactions"]
+    payload = {"t": item["occurred_at"], "i": item["id"], "q": _fingerprint(pizza["skill"], {})}
+
+    def read(key):
+        cursor = sign_cursor(payload, key=key)
+        return client.get(
+            base, query_string={"limit": 1, "cursor": cursor}, headers=pizza["headers"]
+        )
+
+    assert [i["id"] for i in read(b"test-secret").get_json()["interactions"]] == made[1:2]
+    assert read(b"a-guessed-key").status_code == 422
+
+
+def test_a_cursor_from_one_skill_is_refused_on_another(client, make, pizza):
+    _three_pages(make, pizza)
+    other_skill = make.skill(pizza["developer"])
+    other_user = make.user()
+    make.consent(other_user, other_skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+    _three_pages(make, {"skill": other_skill, "user": other_user})
+    cursor = client.get(
+        f"/v1/skills/{pizza['skill']}/interactions?limit=1", headers=pizza["headers"]
+    ).get_json()["next_cursor"]
+
+    reused = client.get(
+        f"/v1/skills/{other_skill}/interactions",
+        query_string={"limit": 1, "cursor": cursor},
+        headers=pizza["headers"],
+    )
+
+    assert reused.status_code == 422
+    assert "cursor" in reused.get_json()["details"]

@@ -8,9 +8,16 @@ import pytest
 
 from gateway import create_app
 from gateway.exceptions import Unavailable
+from gateway.security import sign_cursor
 from gateway.services import interactions as interactions_service
+from gateway.views.developers import _fingerprint
 
-LEAKS = re.compile(r'Traceback|psycopg|SQLSTATE|File "/|redis\.exceptions')
+# What a driver, the database or the interpreter would say: names, messages, file paths.
+LEAKS = re.compile(
+    r'Traceback|psycopg|SQLSTATE|File "/|redis\.exceptions|PostgreSQL|postgres|NUL \(0x00\)'
+    r"|invalid input syntax|\bCONTEXT:|\bLINE \d+:|site-packages|(?:/[\w.-]+)+\.py\b",
+    re.IGNORECASE,
+)
 
 
 def assert_envelope(response, status, code=None):
@@ -156,6 +163,57 @@ def test_cursor_from_another_query_is_refused(client, reader, make):
 
     assert_envelope(reused, 422, "invalid_request")
     assert_envelope(tampered, 422, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PostgreSQL text fields cannot contain NUL (0x00) bytes",
+        'invalid input syntax for type uuid: "x"\nCONTEXT:  unnamed portal parameter $1',
+        "ERROR at LINE 3: near WHERE",
+        "psycopg.errors.DataError",
+        "/srv/gateway/gateway/db.py",
+        "/usr/lib/python3/site-packages/flask/app.py line 12",
+        'Traceback (most recent call last): File "/x"',
+    ],
+)
+def test_the_leak_pattern_sees_driver_and_database_words(text):
+    assert LEAKS.search(text)
+
+
+@pytest.mark.parametrize("name", ["intent", "outcome", "order_ref", "user"])
+def test_a_nul_byte_in_a_text_filter_is_a_422_without_the_drivers_message(
+    client, make, reader, name
+):
+    # PostgreSQL text cannot hold NUL: the driver refuses the value with a DataError
+    before = make.count("access_log")
+
+    response = client.get(
+        f"/v1/skills/{reader['skill']}/interactions",
+        query_string={name: "a\x00b"},
+        headers=reader["headers"],
+    )
+
+    body = assert_envelope(response, 422, "invalid_request")
+    assert "0x00" not in str(body) and "NUL" not in str(body)
+    assert make.count("access_log") == before
+
+
+def test_a_value_postgresql_itself_refuses_is_a_422_without_its_message(client, make, reader):
+    # a cursor signed with the app's key whose row id is not a uuid: the server raises the
+    # DataError (invalid input syntax for type uuid), not the driver
+    payload = {"t": "2024-01-01T00:00:00+00:00", "i": "not-a-uuid"}
+    cursor = sign_cursor({**payload, "q": _fingerprint(reader["skill"], {})}, key=b"test-secret")
+
+    response = client.get(
+        f"/v1/skills/{reader['skill']}/interactions",
+        query_string={"cursor": cursor},
+        headers=reader["headers"],
+    )
+
+    body = assert_envelope(response, 422, "invalid_request")
+    assert "not-a-uuid" not in str(body)
+    assert make.count("access_log") == 0
 
 
 def test_unexpected_failure_is_a_bare_500(app, client):

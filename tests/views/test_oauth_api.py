@@ -153,6 +153,21 @@ def test_scope_the_client_lacks_is_refused(client, developer_client):
     assert response.get_json()["error"] == "invalid_scope"
 
 
+@pytest.mark.parametrize("scope", ["transcripts:read admin", "ingest transcripts:read"])
+def test_a_scope_beyond_the_clients_is_refused_even_beside_its_own(
+    client, conn, developer_client, scope
+):
+    refused = token_request(client, developer_client, scope=scope)
+    own = token_request(client, developer_client, scope="transcripts:read")
+
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] == "invalid_scope"
+    assert own.status_code == 200 and own.get_json()["scope"] == "transcripts:read"
+    with as_owner(conn):
+        stored = conn.execute("SELECT scopes FROM oauth_tokens").fetchall()
+    assert [row["scopes"] for row in stored] == [["transcripts:read"]]
+
+
 def test_token_dies_when_its_lifetime_passes(client, developer_client, clock):
     response = token_request(client, developer_client)
     token, expires_in = response.get_json()["access_token"], response.get_json()["expires_in"]
