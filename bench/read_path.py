@@ -30,6 +30,7 @@ from gateway.db import PooledDatabase, bind_principal  # noqa: E402
 from gateway.models import SYSTEM, Principal  # noqa: E402
 from gateway.repositories import interactions as interactions_repo  # noqa: E402
 from gateway.repositories.interactions import InteractionFilter  # noqa: E402
+from gateway.services import audit  # noqa: E402
 from gateway.services import oauth_clients as oauth_clients_service  # noqa: E402
 
 DATABASE = "gateway_bench"
@@ -108,7 +109,7 @@ def seed(owner_url: str, n_interactions: int) -> dict:
                     )
                 )
         credentials = oauth_clients_service.register_client(
-            conn, kind="developer", developer_id=developer
+            conn, actor=audit.SYSTEM, kind="developer", developer_id=developer
         )
         conn.execute("ANALYZE")
     return {"developer": developer, "skill": str(skill), "credentials": credentials}

@@ -11,6 +11,7 @@ from gateway.repositories import consents as consents_repo
 from gateway.repositories import developers as developers_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
+from gateway.services import audit
 from gateway.services import ingest as ingest_service
 from gateway.services import oauth_clients as oauth_clients_service
 
@@ -173,7 +174,11 @@ def _issue_clients(
         if developer_id is None:
             continue
         issued = oauth_clients_service.register_client(
-            conn, kind="developer", developer_id=developer_id, name=CLIENT_NAME_PREFIX + name
+            conn,
+            actor=audit.SYSTEM,
+            kind="developer",
+            developer_id=developer_id,
+            name=CLIENT_NAME_PREFIX + name,
         )
         developer = developers_repo.get_developer(conn, developer_id)
         skills = sorted(
@@ -187,10 +192,10 @@ def _issue_clients(
             DemoDeveloper(name, developer.tier.name, issued.client_id, issued.client_secret, skills)
         )
     admin = oauth_clients_service.register_client(
-        conn, kind="admin", name=CLIENT_NAME_PREFIX + "admin"
+        conn, actor=audit.SYSTEM, kind="admin", name=CLIENT_NAME_PREFIX + "admin"
     )
     platform = oauth_clients_service.register_client(
-        conn, kind="platform", name=CLIENT_NAME_PREFIX + "platform"
+        conn, actor=audit.SYSTEM, kind="platform", name=CLIENT_NAME_PREFIX + "platform"
     )
     return DemoCredentials(
         developers,

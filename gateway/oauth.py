@@ -120,6 +120,7 @@ def _query_client(client_id: str) -> OAuthClient:
 
 
 def _save_token(token: dict[str, Any], request: Any) -> None:
+    client = request.client.client  # authenticated, so never None here
     oauth_tokens_service.store_token(
         _conn(),
         token=token["access_token"],
@@ -127,6 +128,7 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
         scopes=scope_to_list(token.get("scope", "")) or [],
         now=now(),
         ttl=int(token["expires_in"]),
+        developer_id=client.developer_id if client else None,
     )
 
 
@@ -147,7 +149,12 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         return _query_token(token_string)
 
     def revoke_token(self, token: TokenHandle, request: Any) -> None:
-        oauth_tokens_service.revoke_token(_conn(), token.value, client_id=token.record.client_id)
+        oauth_tokens_service.revoke_token(
+            _conn(),
+            token.value,
+            client_id=token.record.client_id,
+            developer_id=token.record.developer_id,
+        )
 
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]

@@ -20,6 +20,8 @@ TENANT_TABLES = {
     "ingested_interactions",
     "user_profiles",
     "session_pseudonyms",
+    "audit_events",
+    "skill_stats_weeks",
 }
 
 
