@@ -1,4 +1,5 @@
-"""The developer API (scope transcripts:read): who am I, my skills, their interactions."""
+"""The developer API (scope transcripts:read): who am I, my skills, their interactions and
+their k-anonymous stats."""
 
 import hashlib
 import json
@@ -15,6 +16,7 @@ from gateway.security import sign_cursor, verify_cursor
 from gateway.services import developers as developers_service
 from gateway.services import interactions as interactions_service
 from gateway.services import skills as skills_service
+from gateway.services import stats as stats_service
 from gateway.services.interactions import InteractionFilter
 from gateway.views.protection import developer_route
 from schemas.developers import DeveloperSchema, SkillListSchema, SkillSchema
@@ -24,6 +26,7 @@ from schemas.interactions import (
     InteractionQuerySchema,
     InteractionSchema,
 )
+from schemas.stats import SkillStatsSchema, StatsQuerySchema
 
 bp = Blueprint("developers", __name__, url_prefix="/v1")
 
@@ -34,6 +37,8 @@ _QUERY = InteractionQuerySchema()
 _INTERACTION = InteractionSchema()
 _PAGE = InteractionPageSchema()
 _CONVERSATION = ConversationSchema()
+_STATS_QUERY = StatsQuerySchema()
+_STATS = SkillStatsSchema()
 _FILTER_ARGS = ("since", "until", "intent", "outcome", "order_ref", "user", "session", "q")
 
 
@@ -180,3 +185,19 @@ def show_conversation(
         keyring=_keyring(),
     )
     return _out(_CONVERSATION, {"session": session, "turns": turns})
+
+
+@bp.get("/skills/<uuid:skill_id>/stats")
+@developer_route
+def skill_stats(
+    conn: Conn, principal: Principal, developer: Developer, skill_id: Any
+) -> dict[str, Any]:
+    _STATS_QUERY.load(request.args.to_dict())  # takes no parameters: any is a 422
+    stats = stats_service.read_skill_stats(
+        conn,
+        developer=developer,
+        client_id=principal.client_id or "",
+        skill_id=str(skill_id),
+        now=now(),
+    )
+    return _out(_STATS, stats)

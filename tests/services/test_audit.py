@@ -798,7 +798,7 @@ def test_a_writer_never_waits_for_the_sealer(app_url, owner_conn, owner_url):
 
 
 def test_no_token_secret_or_text_lands_in_any_audit_row(conn, client, make, app):
-    """A realistic run: clients, tokens, ingest with personal data, reads, consent
+    """A realistic run: clients, tokens, ingest with personal data, reads, stats, consent
     changes, revocation, suspension. Then every byte of every audit row is searched."""
     bind_principal(conn, SYSTEM)
     start = _last_id(conn)
@@ -885,6 +885,7 @@ def test_no_token_secret_or_text_lands_in_any_audit_row(conn, client, make, app)
     )
     session = client.get(f"/v1/skills/{skill}/sessions/{first['session']}", headers=headers)
     assert session.status_code == 200
+    assert client.get(f"/v1/skills/{skill}/stats", headers=headers).status_code == 200
     auth = (credentials.client_id, credentials.client_secret)
     assert client.post("/oauth/revoke", data={"token": token}, auth=auth).status_code == 200
     bind_principal(conn, Principal("user", user_id=user_ids[0]))
@@ -915,6 +916,7 @@ def test_no_token_secret_or_text_lands_in_any_audit_row(conn, client, make, app)
         "token.issued",
         "consent.granted",
         "transcripts.read",
+        "stats.read",
         "token.revoked",
         "consent.revoked",
         "developer.suspended",
