@@ -62,7 +62,7 @@ ACTIONS = frozenset(
 ACTOR_KINDS = ("client", "user", "cli", "system")
 GENESIS = "0" * 64  # the prev_hash of seq 1
 CHECKPOINT_FORMAT = "skill-data-gateway audit checkpoint v1"
-SEAL_BATCH = 10_000
+SEAL_BATCH = 1000  # one batch well under the app role's 2 s statement timeout
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # ids, counts and fixed labels: no spaces, no '@', nothing that reads as prose or an address

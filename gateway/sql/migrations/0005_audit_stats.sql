@@ -153,7 +153,7 @@ CREATE TRIGGER audit_events_insert BEFORE INSERT ON audit_events
 -- it). Read committed only: after the lock, each statement sees the previous sealer's commit,
 -- so the head it reads is the real head (and seq's unique index refuses anything else).
 -- SECURITY DEFINER: the app role has no UPDATE on the table at all.
-CREATE FUNCTION gateway_audit_seal(p_limit integer DEFAULT 10000) RETURNS integer
+CREATE FUNCTION gateway_audit_seal(p_limit integer DEFAULT 1000) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
     DECLARE
