@@ -66,9 +66,10 @@ SEAL_BATCH = 1000  # one batch well under the app role's 2 s statement timeout
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # ids, counts and fixed labels: no spaces, no '@', nothing that reads as prose or an address
-_ID = re.compile(r"^[A-Za-z0-9_.:/{}-]{1,200}$")
-_LABEL = re.compile(r"^[A-Za-z0-9_.:/{}-]{0,100}$")
-_DETAIL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# (fullmatch: "$" would let a trailing newline through)
+_ID = re.compile(r"[A-Za-z0-9_.:/{}-]{1,200}")
+_LABEL = re.compile(r"[A-Za-z0-9_.:/{}-]{0,100}")
+_DETAIL_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class ChainBroken(Exception):
@@ -89,7 +90,7 @@ class Actor:
     def __post_init__(self) -> None:
         if self.kind not in ACTOR_KINDS:
             raise ValueError(f"unknown actor kind {self.kind!r}")
-        if self.kind != "system" and not _ID.match(self.id):
+        if self.kind != "system" and not _ID.fullmatch(self.id):
             raise ValueError("an actor is named by an id: letters, digits and _.:/- only")
 
     def __str__(self) -> str:
@@ -124,13 +125,13 @@ SYSTEM = Actor("system")
 
 
 def _check_detail(name: str, value: Any) -> None:
-    if not _DETAIL_KEY.match(name):
+    if not _DETAIL_KEY.fullmatch(name):
         raise ValueError(f"audit detail name {name!r} is not a plain identifier")
     values = value if isinstance(value, list | tuple) else [value]
     for item in values:
         if isinstance(item, bool | int):
             continue
-        if isinstance(item, str) and _LABEL.match(item):
+        if isinstance(item, str) and _LABEL.fullmatch(item):
             continue
         # text, personal data, secrets: none of it belongs in the log (rule 7)
         raise ValueError(f"audit detail {name!r} must hold ids, counts or labels only")
@@ -155,7 +156,7 @@ def record(
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    if subject is not None and not _ID.match(subject):
+    if subject is not None and not _ID.fullmatch(subject):
         raise ValueError("an audit subject is an id: letters, digits and _.:/- only")
     clean = dict(details or {})
     for name, value in clean.items():

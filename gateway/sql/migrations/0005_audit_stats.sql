@@ -5,8 +5,8 @@
 -- --- the audit log ---------------------------------------------------------------------------
 
 -- A request transaction inserts the content only: no sequence number, no hash, no lock. The
--- sealer (gateway_audit_seal below, run by the worker, by `skillgw audit verify|checkpoint|seal`
--- and before any verification) later gives committed rows their place in the chain in commit
+-- sealer (gateway_audit_seal below: `skillgw audit seal [--every N]`, a worker, and before any
+-- verification or checkpoint) later gives committed rows their place in the chain in commit
 -- order, one sealer at a time. Until then a row is "unsealed": the audit-chain lag.
 CREATE TABLE audit_events (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
