@@ -37,8 +37,11 @@ from gateway.models import SYSTEM, Principal  # noqa: E402
 from gateway.redaction import get_policy  # noqa: E402
 from gateway.repositories import interactions as interactions_repo  # noqa: E402
 from gateway.repositories.interactions import InteractionFilter  # noqa: E402
+from gateway.services import (
+    audit,  # noqa: E402
+    redaction,  # noqa: E402
+)
 from gateway.services import oauth_clients as oauth_clients_service  # noqa: E402
-from gateway.services import redaction  # noqa: E402
 
 DATABASE = "gateway_bench"
 SECRET_KEY = "bench"
@@ -100,7 +103,7 @@ def seed(owner_url: str, n_interactions: int) -> dict:
                         (user, skill, now - timedelta(days=365)),
                     )
             credentials = oauth_clients_service.register_client(
-                conn, kind="developer", developer_id=developer
+                conn, actor=audit.SYSTEM, kind="developer", developer_id=developer
             )
         platform_ids = list(users)
         records = []

@@ -328,6 +328,13 @@ def seed(owner_url: str, n: int) -> World:
     from gateway.repositories import users as users_repo
     from gateway.services import oauth_clients as oauth_clients_service
 
+    try:
+        from gateway.services import audit
+
+        actor: dict[str, Any] = {"actor": audit.SYSTEM}
+    except ImportError:  # an older checkout (--variant), from before the audit log
+        actor = {}
+
     rng = random.Random(7)  # noqa: S311 - the same data set on every run and checkout
     now = datetime.now(UTC)
     with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
@@ -354,7 +361,7 @@ def seed(owner_url: str, n: int) -> World:
                     granted_at=now - timedelta(days=60),
                 )
             issued = oauth_clients_service.register_client(
-                conn, kind="developer", developer_id=developer_id, name="bench"
+                conn, kind="developer", developer_id=developer_id, name="bench", **actor
             )
         platform_ids = list(users)
         records = [

@@ -1,10 +1,12 @@
-"""The `skillgw` command line: serve, demo, migrations, bulk import, retention and redaction."""
+"""The `skillgw` command line: serve, demo, migrations, bulk import, retention, redaction,
+the webhook worker and the audit log (verify, checkpoint, seal, tail)."""
 
 import json
 import os
 import shlex
 import subprocess
 import sys
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -667,6 +669,281 @@ def redaction_refresh(batch_size: int) -> None:
                 done += count
                 progress.update(task, description=f"Refreshed {done:,} interactions")
     click.echo(f"Refreshed the stored forms of {_many(done, 'interaction')}.")
+
+
+# --- skillgw audit
+
+
+@contextmanager
+def _app_connection() -> Iterator[Any]:
+    """A connection as the app role (least privilege: the audit commands need no more)."""
+    from gateway import app_conninfo
+
+    with database(_settings()) as settings:
+        with psycopg.connect(app_conninfo(settings), autocommit=True, row_factory=dict_row) as conn:
+            use_binding_key(conn, _binding_key(settings))  # SYSTEM's seals carry the proof
+            yield conn
+
+
+def _seal_everything(conn: Any) -> int:
+    """Seal every committed event, each batch in a transaction of its own."""
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import audit as audit_service
+
+    total = 0
+    while True:
+        with conn.transaction():
+            bind_principal(conn, SYSTEM)
+            sealed = audit_service.seal(conn)
+        total += sealed
+        if sealed < audit_service.SEAL_BATCH:
+            return total
+
+
+def _signing_key() -> Any:
+    from gateway.audit_keys import load_signing_key
+
+    try:
+        return load_signing_key(_settings())
+    except ValueError as exc:
+        raise click.UsageError(f"bad GATEWAY_AUDIT_SIGNING_KEY: {exc}") from exc
+
+
+def _public_key(text: str | None) -> Any:
+    from gateway.audit_keys import public_key_from_text
+
+    if text is None:
+        return _signing_key().public_key()
+    if os.path.isfile(text):
+        text = Path(text).read_text(encoding="utf-8")
+    try:
+        return public_key_from_text(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-key") from exc
+
+
+def _verdict_json(verdict: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(verdict)
+
+
+def _verdict_line(verdict: Any) -> str:
+    if verdict.ok:
+        return (
+            f"OK: {verdict.rows} rows, head seq {verdict.head_seq} "
+            f"(row_hash {verdict.head_hash[:16]}…), {verdict.unsealed} unsealed."
+        )
+    where = f"at seq {verdict.first_bad_seq}" if verdict.first_bad_seq is not None else ""
+    return f"BROKEN {where}: {verdict.reason}".replace("  ", " ")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log: verify its hash chain, sign checkpoints of its head, show what happened."""
+
+
+@audit.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also check the chain still reaches this signed checkpoint (repeatable).",
+)
+@click.option(
+    "--public-key",
+    help="The key checkpoints were signed with: hex, base64, or a PEM file. "
+    "Default: the server's own (GATEWAY_AUDIT_SIGNING_KEY or DATA_DIR).",
+)
+@click.option("--json", "as_json", is_flag=True, help="The verdicts as JSON.")
+def audit_verify(checkpoints: tuple[Path, ...], public_key: str | None, as_json: bool) -> None:
+    """Seal what is committed, recompute every row's hash and link; exit 1 naming the first
+    bad row."""
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import audit as audit_service
+
+    key = _public_key(public_key) if checkpoints else None  # only read when needed
+    loaded = []
+    for path in checkpoints:
+        try:
+            loaded.append((path, json.loads(path.read_text(encoding="utf-8"))))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"{path} is not a checkpoint file") from exc
+    results: list[tuple[str, Any]] = []
+    with _app_connection() as conn:
+        _seal_everything(conn)
+        with conn.transaction():
+            bind_principal(conn, SYSTEM)
+            results.append(("chain", audit_service.verify_audit_chain(conn, seal_first=False)))
+        for path, checkpoint in loaded:
+            assert key is not None  # read above whenever a checkpoint was given
+            with conn.transaction():
+                bind_principal(conn, SYSTEM)
+                verdict = audit_service.verify_against_checkpoint(conn, checkpoint, key)
+            results.append((str(path), verdict))
+    if as_json:
+        body = {name: _verdict_json(verdict) for name, verdict in results}
+        click.echo(json.dumps(body, indent=2))
+    else:
+        for name, verdict in results:
+            label = "Audit chain" if name == "chain" else f"Checkpoint {name}"
+            click.echo(f"{label}: {_verdict_line(verdict)}")
+    if not all(verdict.ok for _, verdict in results):
+        sys.exit(1)
+
+
+@audit.command("checkpoint")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the checkpoint to this file instead of printing it.",
+)
+def audit_checkpoint(out: Path | None) -> None:
+    """Seal, verify, and print the chain's head signed with the server key (Ed25519).
+
+    Keep checkpoints away from the database: a chain rewritten later no longer reaches them.
+    """
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import audit as audit_service
+
+    key = _signing_key()
+    with _app_connection() as conn:
+        _seal_everything(conn)
+        try:
+            with conn.transaction():
+                bind_principal(conn, SYSTEM)
+                checkpoint = audit_service.checkpoint(conn, signing_key=key)
+        except audit_service.ChainBroken as exc:
+            click.echo(f"Audit chain {_verdict_line(exc.verdict)}", err=True)
+            click.echo("No checkpoint signed.", err=True)
+            sys.exit(1)
+    text = json.dumps(checkpoint, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"Checkpoint of seq {checkpoint['seq']} written to {out}", err=True)
+
+
+@audit.command("public-key")
+@click.option("--pem", is_flag=True, help="As a PEM SubjectPublicKeyInfo block, not hex.")
+def audit_public_key(pem: bool) -> None:
+    """Print the public half of the checkpoint key, for whoever verifies checkpoints."""
+    from gateway.audit_keys import public_key_hex, public_key_pem
+
+    public = _signing_key().public_key()
+    click.echo(public_key_pem(public).rstrip("\n") if pem else public_key_hex(public))
+
+
+@audit.command("seal")
+@click.option(
+    "--every",
+    type=click.FloatRange(min=0.1),
+    help="Keep sealing, every this many seconds, until stopped.",
+)
+def audit_seal(every: float | None) -> None:
+    """Seal committed events into the chain now (or keep doing so with --every)."""
+    with _app_connection() as conn:
+        while True:
+            sealed = _seal_everything(conn)
+            if every is None:
+                click.echo(f"Sealed {sealed} events.")
+                return
+            if sealed:
+                click.echo(f"Sealed {sealed} events.", err=True)
+            time.sleep(every)
+
+
+def _event_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "seq": row["seq"],
+        "id": row["id"],
+        "occurred_at": row["occurred_at"].isoformat(),
+        "actor": f"{row['actor_kind']}:{row['actor_id']}" if row["actor_id"] else "system",
+        "action": row["action"],
+        "developer_id": row["developer_id"],
+        "skill_id": None if row["skill_id"] is None else str(row["skill_id"]),
+        "subject": row["subject"],
+        "details": row["details"],
+    }
+
+
+@audit.command("tail")
+@click.option("-n", "count", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def audit_tail(count: int, as_json: bool) -> None:
+    """Show the newest events, newest first (unsealed ones have no seq yet)."""
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import audit as audit_service
+
+    with _app_connection() as conn, conn.transaction():
+        conn.execute("SET LOCAL TimeZone = 'UTC'")
+        bind_principal(conn, SYSTEM)
+        events = [_event_json(row) for row in audit_service.recent_events(conn, limit=count)]
+    if as_json:
+        for event in events:
+            click.echo(json.dumps(event, sort_keys=True))
+        return
+    _print_events(events)
+
+
+def _details_text(details: dict[str, Any] | None) -> str:
+    """{"endpoint": "list", "interactions": 50} -> endpoint=list interactions=50"""
+    parts = []
+    for name, value in sorted((details or {}).items()):
+        shown = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{name}={shown}".replace("True", "yes").replace("False", "no"))
+    return " ".join(parts)
+
+
+def _about(event: dict[str, Any]) -> str:
+    """What an event concerns, on as few lines as it takes: ids first, then details."""
+    ids = [
+        f"{label} {value}"
+        for label, value in (
+            ("developer", event["developer_id"]),
+            ("skill", event["skill_id"]),
+            ("subject", event["subject"]),
+        )
+        if value is not None
+    ]
+    return "\n".join(filter(None, [", ".join(ids), _details_text(event["details"])]))
+
+
+def _print_events(events: list[dict[str, Any]]) -> None:
+    headers = ["seq", "time (UTC)", "action", "by", "about"]
+    rows = [
+        [
+            "-" if event["seq"] is None else str(event["seq"]),
+            event["occurred_at"][:19].replace("T", " "),
+            event["action"],
+            # a client id names its kind already (dev_, adm_, pla_)
+            event["actor"].removeprefix("client:"),
+            _about(event),
+        ]
+        for event in events
+    ]
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # rich is a dependency; a stripped install still prints
+        click.echo("\t".join(headers))
+        for row in rows:
+            click.echo("\t".join(cell.replace("\n", "; ") for cell in row))
+        return
+    table = Table(title=f"Newest {len(events)} audit events (seq '-': not sealed yet)")
+    for number, header in enumerate(headers):
+        # what an operator scans stays on one line; ids and details fold, never cut
+        table.add_column(header, no_wrap=number < 3, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
 
 
 def register(app: Any) -> None:

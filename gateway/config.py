@@ -33,6 +33,12 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         str,
         "Pseudonym keys as 'id:hex,id:hex'; the first is current. Empty: one generated key.",
     ),
+    "AUDIT_SIGNING_KEY": (
+        "",
+        str,
+        "Ed25519 key (hex or base64) that signs audit checkpoints. Empty: generated once in "
+        "DATA_DIR.",
+    ),
     "ACCESS_TOKEN_TTL": (3600, int, "Access-token lifetime in seconds (at most 3600)."),
     "RATELIMIT_STORAGE_URI": (
         "",

@@ -42,10 +42,10 @@ from gateway.repositories import developers as developers_repo
 from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
+from gateway.services import audit, redaction
 from gateway.services import consents as consents_service
 from gateway.services import ingest as ingest_service
 from gateway.services import oauth_clients as oauth_clients_service
-from gateway.services import redaction
 from schemas.ingest import IngestInteractionsSchema, IngestUsersSchema
 
 SEED = 20240601
@@ -450,6 +450,7 @@ def _grant_consents(
             if event.action == "grant":
                 consents_service.grant_consent(
                     conn,
+                    actor=audit.SYSTEM,
                     user_id=user_id,
                     skill_id=skill_ids[event.skill],
                     categories=list(event.categories),
@@ -457,7 +458,11 @@ def _grant_consents(
                 )
             else:
                 consents_service.revoke_consent(
-                    conn, user_id=user_id, skill_id=skill_ids[event.skill], revoked_at=at
+                    conn,
+                    actor=audit.SYSTEM,
+                    user_id=user_id,
+                    skill_id=skill_ids[event.skill],
+                    revoked_at=at,
                 )
 
 
@@ -477,7 +482,11 @@ def _issue_clients(
     developers = []
     for name, developer_id in developer_ids.items():
         issued = oauth_clients_service.register_client(
-            conn, kind="developer", developer_id=developer_id, name=CLIENT_NAME_PREFIX + name
+            conn,
+            actor=audit.SYSTEM,
+            kind="developer",
+            developer_id=developer_id,
+            name=CLIENT_NAME_PREFIX + name,
         )
         developer = developers_repo.get_developer(conn, developer_id)
         skills = sorted(
@@ -498,10 +507,10 @@ def _issue_clients(
             )
         )
     admin = oauth_clients_service.register_client(
-        conn, kind="admin", name=CLIENT_NAME_PREFIX + "admin"
+        conn, actor=audit.SYSTEM, kind="admin", name=CLIENT_NAME_PREFIX + "admin"
     )
     platform = oauth_clients_service.register_client(
-        conn, kind="platform", name=CLIENT_NAME_PREFIX + "platform"
+        conn, actor=audit.SYSTEM, kind="platform", name=CLIENT_NAME_PREFIX + "platform"
     )
     return (
         developers,

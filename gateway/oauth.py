@@ -122,6 +122,7 @@ def _query_client(client_id: str) -> OAuthClient:
 
 def _save_token(token: dict[str, Any], request: Any) -> None:
     ctx = context.current()
+    client = request.client.client  # authenticated, so never None here
     oauth_tokens_service.store_token(
         ctx.conn,
         token=token["access_token"],
@@ -129,6 +130,7 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
         scopes=scope_to_list(token.get("scope", "")) or [],
         now=ctx.now(),
         ttl=int(token["expires_in"]),
+        developer_id=client.developer_id if client else None,
     )
 
 
@@ -208,7 +210,10 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
 
     def revoke_token(self, token: TokenHandle, request: Any) -> None:
         oauth_tokens_service.revoke_token(
-            context.current().conn, token.value, client_id=token.record.client_id
+            context.current().conn,
+            token.value,
+            client_id=token.record.client_id,
+            developer_id=token.record.developer_id,
         )
 
 

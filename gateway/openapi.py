@@ -44,6 +44,7 @@ from schemas.oauth import (
     TokenRequestSchema,
     TokenSchema,
 )
+from schemas.stats import SkillStatsSchema, StatsQuerySchema
 
 # Routes that describe the API rather than being part of it.
 UNDOCUMENTED = {"static", "docs.page", "docs.openapi_json"}
@@ -223,6 +224,18 @@ OPERATIONS: dict[str, Operation] = {
         "signature with the old secret too, so you can switch without losing one. 404 until "
         "you register a webhook.",
         errors=(404,),
+    ),
+    "developers.skill_stats": Operation(
+        "Show a skill's stats",
+        SkillStatsSchema,
+        "For every tier, `none` included: counts of the skill's interactions per complete UTC "
+        "week (Monday to Sunday, final a day after it ends), by day, intent and outcome, over "
+        "all of its users except child profiles (consent is not needed for aggregates). A "
+        "bucket is shown only when it covers at least `k` distinct users (your tier's k); the "
+        "rest are folded into `other_interactions` and only counted in `suppressed`, never "
+        "named. No filters: a week, once shown, always answers the same. No text, no "
+        "pseudonyms.",
+        query=StatsQuerySchema,
     ),
     "ingest.ingest_users": Operation(
         "Push users",

@@ -1,4 +1,5 @@
-"""The background worker: drains the webhook outbox (signed notices, retried with backoff)."""
+"""The background worker: drains the webhook outbox (signed notices, retried with backoff) and
+seals committed audit events into the hash chain."""
 
 import logging
 import threading
@@ -9,6 +10,7 @@ from typing import Any
 from gateway import webhook_delivery
 from gateway.db import Database
 from gateway.models import SYSTEM
+from gateway.services import audit as audit_service
 from gateway.services import webhooks as webhooks_service
 
 logger = logging.getLogger(__name__)
@@ -85,8 +87,10 @@ def run(
     while not stop.is_set():
         try:
             counts = deliver_due(db, settings, now=now)
+            with db.transaction(SYSTEM) as conn:
+                counts["sealed"] = audit_service.seal(conn)
         except Exception:  # a database outage must not end the worker: log and retry
-            logger.exception("webhook delivery round failed")
+            logger.exception("worker round failed")
             counts = {}
         if not any(counts.values()):
             stop.wait(poll_seconds)

@@ -19,6 +19,7 @@ from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import pseudonyms as pseudonyms_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
+from gateway.services import audit
 from gateway.services import oauth_clients as oauth_clients_service
 from gateway.services import redaction as redaction_service
 
@@ -123,7 +124,10 @@ class Factory:
 
     def client(self, *, kind: str = "developer", developer_id: int | None = None) -> Any:
         return self._run(
-            oauth_clients_service.register_client, kind=kind, developer_id=developer_id
+            oauth_clients_service.register_client,
+            actor=audit.SYSTEM,
+            kind=kind,
+            developer_id=developer_id,
         )
 
     def skill(self, developer_id: int, *, name: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""The `skillgw` command line: redact, db upgrade/status, and demo runs end to end."""
+"""The `skillgw` command line: redact, db upgrade/status, audit, and demo runs end to end."""
 
 import json
 import os
@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
 
 from gateway import migrate
 from gateway.binding import derive_binding_key
@@ -372,3 +373,146 @@ def test_db_status_says_what_it_did_to_the_embedded_postgresql(tmp_path: Path) -
     assert "Starting the embedded PostgreSQL" in started.stderr
     assert "Embedded PostgreSQL stopped." in started.stderr
     assert not (folder / "postmaster.pid").exists()
+# --- skillgw audit
+
+
+@pytest.fixture
+def audited_database(fresh_database: str) -> str:
+    """A migrated database with five committed audit events, none sealed yet."""
+    from gateway.db import bind_principal
+    from gateway.models import SYSTEM
+    from gateway.services import audit
+
+    migrate.upgrade(fresh_database)
+    with psycopg.connect(fresh_database, autocommit=True, row_factory=dict_row) as conn:
+        with conn.transaction():
+            bind_principal(conn, SYSTEM)
+            for number in range(5):
+                audit.record(
+                    conn,
+                    actor=audit.Actor.operator("alice"),
+                    action="developer.suspended",
+                    developer_id=number + 1,
+                    details={"count": number},
+                )
+    return fresh_database
+
+
+def _audit_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return _env(GATEWAY_DATABASE_URL=database_url, GATEWAY_DATA_DIR=str(tmp_path / "data"), **extra)
+
+
+def _tamper(database_url: str, statement: str, params: Any = None) -> None:
+    """As the owner with the audit triggers off, the way an attacker with database access would."""
+    with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
+        conn.execute("ALTER TABLE audit_events DISABLE TRIGGER ALL")
+        conn.execute(statement, params)
+        conn.execute("ALTER TABLE audit_events ENABLE TRIGGER ALL")
+
+
+def test_audit_verify_checkpoint_public_key_and_tail(audited_database: str, tmp_path: Path) -> None:
+    runner = CliRunner(env=_audit_env(audited_database, tmp_path))
+
+    verify = runner.invoke(main, ["audit", "verify"])
+    assert verify.exit_code == 0, verify.output
+    assert "OK: 5 rows, head seq 5" in verify.stdout and "0 unsealed" in verify.stdout
+
+    out = tmp_path / "checkpoints" / "first.json"
+    checkpoint = runner.invoke(main, ["audit", "checkpoint", "--out", str(out)])
+    assert checkpoint.exit_code == 0, checkpoint.output
+    signed = json.loads(out.read_text())
+    assert signed["seq"] == 5 and len(signed["row_hash"]) == 64 and signed["signature"]
+
+    public = runner.invoke(main, ["audit", "public-key"])
+    assert public.exit_code == 0 and len(public.stdout.strip()) == 64
+    pem = runner.invoke(main, ["audit", "public-key", "--pem"])
+    assert "BEGIN PUBLIC KEY" in pem.stdout
+    key_file = tmp_path / "audit.pub"
+    key_file.write_text(pem.stdout)
+
+    against = runner.invoke(
+        main, ["audit", "verify", "--checkpoint", str(out), "--public-key", str(key_file)]
+    )
+    assert against.exit_code == 0, against.output
+    assert f"Checkpoint {out}: OK" in against.stdout
+
+    tail = runner.invoke(main, ["audit", "tail", "-n", "2", "--json"])
+    assert tail.exit_code == 0, tail.output
+    events = [json.loads(line) for line in tail.stdout.splitlines()]
+    assert [e["seq"] for e in events] == [5, 4]
+    assert events[0]["actor"] == "cli:alice" and events[0]["action"] == "developer.suspended"
+    table = runner.invoke(main, ["audit", "tail"])
+    assert table.exit_code == 0 and "developer.suspended" in table.stdout
+
+
+def test_audit_verify_names_the_first_bad_row_and_exits_1(
+    audited_database: str, tmp_path: Path
+) -> None:
+    runner = CliRunner(env=_audit_env(audited_database, tmp_path))
+    assert runner.invoke(main, ["audit", "seal"]).stdout == "Sealed 5 events.\n"
+    _tamper(audited_database, "UPDATE audit_events SET developer_id = 42 WHERE seq = 3")
+
+    verify = runner.invoke(main, ["audit", "verify"])
+    assert verify.exit_code == 1
+    assert "BROKEN at seq 3: row 3 does not match its hash" in verify.stdout
+    as_json = runner.invoke(main, ["audit", "verify", "--json"])
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["chain"]["first_bad_seq"] == 3
+
+    refused = runner.invoke(main, ["audit", "checkpoint"])
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert "No checkpoint signed" in refused.stderr
+
+
+def test_a_chain_recomputed_after_a_checkpoint_fails_against_it(
+    audited_database: str, tmp_path: Path
+) -> None:
+    from gateway.services import audit
+
+    runner = CliRunner(env=_audit_env(audited_database, tmp_path))
+    out = tmp_path / "checkpoint.json"
+    assert runner.invoke(main, ["audit", "checkpoint", "--out", str(out)]).exit_code == 0
+
+    with psycopg.connect(audited_database, autocommit=True, row_factory=dict_row) as conn:
+        with conn.transaction():
+            conn.execute("ALTER TABLE audit_events DISABLE TRIGGER ALL")
+            conn.execute("UPDATE audit_events SET developer_id = 42 WHERE seq = 2")
+            prev = conn.execute("SELECT row_hash FROM audit_events WHERE seq = 1").fetchone()
+            prev_hash = prev["row_hash"]
+            for row in conn.execute(
+                "SELECT *, details::text AS details_text FROM audit_events "
+                "WHERE seq >= 2 ORDER BY seq"
+            ).fetchall():
+                new = audit.row_hash(row, prev_hash=prev_hash)
+                conn.execute(
+                    "UPDATE audit_events SET prev_hash = %s, row_hash = %s WHERE id = %s",
+                    (prev_hash, new, row["id"]),
+                )
+                prev_hash = new
+            conn.execute("ALTER TABLE audit_events ENABLE TRIGGER ALL")
+
+    assert runner.invoke(main, ["audit", "verify"]).exit_code == 0  # consistent on its own
+    against = runner.invoke(main, ["audit", "verify", "--checkpoint", str(out)])
+    assert against.exit_code == 1
+    assert "was rewritten and recomputed" in against.stdout
+
+
+def test_a_checkpoint_checked_with_another_key_fails(audited_database: str, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from gateway.audit_keys import public_key_hex
+
+    configured = Ed25519PrivateKey.generate()
+    seed = configured.private_bytes_raw().hex()
+    runner = CliRunner(env=_audit_env(audited_database, tmp_path, GATEWAY_AUDIT_SIGNING_KEY=seed))
+    out = tmp_path / "checkpoint.json"
+    assert runner.invoke(main, ["audit", "checkpoint", "--out", str(out)]).exit_code == 0
+    public = runner.invoke(main, ["audit", "public-key"]).stdout.strip()
+    assert public == public_key_hex(configured.public_key())
+
+    other = public_key_hex(Ed25519PrivateKey.generate().public_key())
+    wrong = runner.invoke(
+        main, ["audit", "verify", "--checkpoint", str(out), "--public-key", other]
+    )
+    assert wrong.exit_code == 1
+    assert "signature does not verify" in wrong.stdout

@@ -25,6 +25,7 @@ from gateway.repositories import oauth_tokens as tokens_repo
 from gateway.repositories import pseudonyms as pseudonyms_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
+from gateway.services import audit
 from gateway.services import oauth_clients as oauth_clients_service
 
 MADE_UP_PROOF = "0123456789abcdef" * 4
@@ -435,7 +436,7 @@ def test_a_bound_caller_does_what_the_code_does(intruder, tenants, owner_conn):
         developers_repo.update_suspension(intruder, developer, suspended=True)
         developers_repo.update_suspension(intruder, developer, suspended=False)
         issued = oauth_clients_service.register_client(
-            intruder, kind="developer", developer_id=developer
+            intruder, actor=audit.SYSTEM, kind="developer", developer_id=developer
         )
     with bound(intruder, platform):
         user = users_repo.upsert_user(intruder, platform_user_id="bound-user-2")
@@ -486,7 +487,8 @@ def test_a_bound_caller_does_what_the_code_does(intruder, tenants, owner_conn):
             expires_at=now + timedelta(hours=1),
         )
         assert tokens_repo.update_revoked(intruder, "digest-1", client_id=issued.client_id)
-        assert tokens_repo.update_revoked(intruder, "digest-1", client_id=issued.client_id)
+        # a second revocation finds nothing left to revoke (and changes nothing)
+        assert tokens_repo.update_revoked(intruder, "digest-1", client_id=issued.client_id) is None
 
     counts = owner_conn.execute(
         """
@@ -601,6 +603,8 @@ TABLES = {
     "session_pseudonyms": {"SELECT"},
     "developer_webhooks": {"SELECT"},
     "webhook_deliveries": {"SELECT"},
+    "audit_events": {"SELECT"},
+    "skill_stats_weeks": {"SELECT"},
 }
 COLUMNS = {
     ("access_log", "INSERT"): "developer_id client_id skill_id interaction_id user_id endpoint",
@@ -625,6 +629,8 @@ COLUMNS = {
     ("developer_webhooks", "UPDATE"): "url secret_ciphertext previous_secret_ciphertext"
     " previous_secret_expires_at updated_at",
     ("webhook_deliveries", "INSERT"): "id developer_id event_type payload user_id deletion_id",
+    ("audit_events", "INSERT"): "actor_kind actor_id action developer_id skill_id subject details",
+    ("skill_stats_weeks", "INSERT"): "skill_id week k published",
     ("webhook_deliveries", "UPDATE"): "status attempts next_attempt_at last_status last_error"
     " delivered_at",
     ("oauth_clients", "INSERT"): "client_id secret_hash kind developer_id scopes name",
@@ -685,8 +691,10 @@ def test_the_app_role_has_exactly_the_privileges_the_code_uses(owner_conn, scope
             """
         ).fetchall()
         assert sorted(r["proname"] for r in rows) == [
+            "gateway_audit_seal",
             "gateway_binding_ok",
             "gateway_ensure_interaction_month",
+            "gateway_skill_stats",
             "gateway_store_audio_reference",
         ]
     else:

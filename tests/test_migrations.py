@@ -25,6 +25,8 @@ TENANT_TABLES = {
     "session_pseudonyms",
     "developer_webhooks",
     "webhook_deliveries",
+    "audit_events",
+    "skill_stats_weeks",
 }
 
 

@@ -26,11 +26,13 @@ def insert_token(
     scopes: list[str],
     issued_at: datetime,
     expires_at: datetime,
-) -> None:
-    conn.execute(
+) -> int:
+    """Store a token's digest; its id (what the audit log names it by)."""
+    row = conn.execute(
         """
         INSERT INTO oauth_tokens (token_digest, client_id, scopes, issued_at, expires_at)
         VALUES (%(digest)s, %(client_id)s, %(scopes)s, %(issued_at)s, %(expires_at)s)
+        RETURNING id
         """,
         {
             "digest": digest,
@@ -39,17 +41,19 @@ def insert_token(
             "issued_at": issued_at,
             "expires_at": expires_at,
         },
-    )
+    ).fetchone()
+    assert row is not None
+    return int(row["id"])
 
 
-def update_revoked(conn: Conn, digest: str, *, client_id: str) -> bool:
-    """Revoke the token if it belongs to `client_id`; return whether a row changed."""
+def update_revoked(conn: Conn, digest: str, *, client_id: str) -> int | None:
+    """Revoke the token if it belongs to `client_id` and is not revoked yet; its id if so."""
     row = conn.execute(
         """
-        UPDATE oauth_tokens SET revoked_at = coalesce(revoked_at, now())
-        WHERE token_digest = %(digest)s AND client_id = %(client_id)s
+        UPDATE oauth_tokens SET revoked_at = now()
+        WHERE token_digest = %(digest)s AND client_id = %(client_id)s AND revoked_at IS NULL
         RETURNING id
         """,
         {"digest": digest, "client_id": client_id},
     ).fetchone()
-    return row is not None
+    return None if row is None else int(row["id"])

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from gateway import security
 from gateway.models import Conn
 from gateway.repositories import oauth_clients as clients_repo
+from gateway.services import audit
 
 SCOPES_BY_KIND = {
     "developer": ["transcripts:read"],
@@ -31,11 +32,17 @@ class Client:
 
 
 def register_client(
-    conn: Conn, *, kind: str, developer_id: int | None = None, name: str = ""
+    conn: Conn,
+    *,
+    actor: audit.Actor,
+    kind: str,
+    developer_id: int | None = None,
+    name: str = "",
 ) -> IssuedClient:
     """Create a client of `kind` with a fresh secret and return the credentials (once).
 
-    Raises `ValueError` for an unknown kind or a developer client without a developer.
+    Audited as `client.created` by `actor`, by client id only (rule 7). Raises `ValueError`
+    for an unknown kind or a developer client without a developer.
     """
     if kind not in SCOPES_BY_KIND:
         raise ValueError(f"unknown client kind {kind!r}")
@@ -52,6 +59,14 @@ def register_client(
         scopes=scopes,
         developer_id=developer_id,
         name=name,
+    )
+    audit.record(
+        conn,
+        actor=actor,
+        action="client.created",
+        developer_id=developer_id,
+        subject=client_id,
+        details={"kind": kind, "scopes": scopes},
     )
     return IssuedClient(client_id, secret, kind, scopes)
 

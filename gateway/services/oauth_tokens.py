@@ -1,4 +1,5 @@
-"""Access tokens: issue, look up, revoke and introspect (stored as digests only)."""
+"""Access tokens: issue, look up, revoke and introspect (stored as digests only); issuing and
+revoking are audited (rule 7), by the token's id, never the token."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -6,6 +7,7 @@ from datetime import datetime, timedelta
 from gateway import security
 from gateway.models import Conn, Principal
 from gateway.repositories import oauth_tokens as tokens_repo
+from gateway.services import audit
 
 
 @dataclass(frozen=True)
@@ -31,16 +33,32 @@ class TokenRecord:
 
 
 def store_token(
-    conn: Conn, *, token: str, client_id: str, scopes: list[str], now: datetime, ttl: int
+    conn: Conn,
+    *,
+    token: str,
+    client_id: str,
+    scopes: list[str],
+    now: datetime,
+    ttl: int,
+    developer_id: int | None = None,
 ) -> None:
-    """Persist a freshly generated token as its digest, valid for `ttl` seconds from `now`."""
-    tokens_repo.insert_token(
+    """Persist a freshly generated token as its digest, valid for `ttl` seconds from `now`,
+    and audit its issue to `client_id` (of `developer_id`, for a developer's client; rule 7)."""
+    token_id = tokens_repo.insert_token(
         conn,
         digest=security.token_digest(token),
         client_id=client_id,
         scopes=scopes,
         issued_at=now,
         expires_at=now + timedelta(seconds=ttl),
+    )
+    audit.record(
+        conn,
+        actor=audit.Actor.client(client_id),
+        action="token.issued",
+        developer_id=developer_id,
+        subject=str(token_id),
+        details={"scopes": scopes, "expires_in": ttl},
     )
 
 
@@ -63,6 +81,22 @@ def find_token(conn: Conn, token: str) -> TokenRecord | None:
     )
 
 
-def revoke_token(conn: Conn, token: str, *, client_id: str) -> bool:
-    """Revoke `token` if `client_id` holds it (RFC 7009 §2.1); return whether it did."""
-    return tokens_repo.update_revoked(conn, security.token_digest(token), client_id=client_id)
+def revoke_token(
+    conn: Conn, token: str, *, client_id: str, developer_id: int | None = None
+) -> bool:
+    """Revoke `token` if `client_id` holds it (RFC 7009 §2.1); return whether it did.
+
+    A revocation that happened is audited, with the client as actor (rule 7); an unknown or
+    already revoked token changes nothing and records nothing.
+    """
+    token_id = tokens_repo.update_revoked(conn, security.token_digest(token), client_id=client_id)
+    if token_id is None:
+        return False
+    audit.record(
+        conn,
+        actor=audit.Actor.client(client_id),
+        action="token.revoked",
+        developer_id=developer_id,
+        subject=str(token_id),
+    )
+    return True

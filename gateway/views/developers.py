@@ -1,4 +1,5 @@
-"""The developer API (scope transcripts:read): who am I, my skills, their interactions."""
+"""The developer API (scope transcripts:read): who am I, my skills, their interactions and
+their k-anonymous stats."""
 
 import hashlib
 import json
@@ -15,6 +16,7 @@ from gateway.security import sign_cursor, verify_cursor
 from gateway.services import developers as developers_service
 from gateway.services import interactions as interactions_service
 from gateway.services import skills as skills_service
+from gateway.services import stats as stats_service
 from gateway.services import webhooks as webhooks_service
 from gateway.services.interactions import InteractionFilter
 from gateway.views.bodies import json_body
@@ -34,6 +36,7 @@ from schemas.interactions import (
     InteractionQuerySchema,
     InteractionSchema,
 )
+from schemas.stats import SkillStatsSchema, StatsQuerySchema
 
 bp = Blueprint("developers", __name__, url_prefix="/v1")
 
@@ -48,6 +51,8 @@ _WEBHOOK_UPDATE = WebhookUpdateSchema()
 _WEBHOOK_REGISTRATION = WebhookRegistrationSchema()
 _WEBHOOK = WebhookSchema()
 _WEBHOOK_SECRET = WebhookSecretSchema()
+_STATS_QUERY = StatsQuerySchema()
+_STATS = SkillStatsSchema()
 _FILTER_ARGS = ("since", "until", "intent", "outcome", "order_ref", "user", "session", "q")
 
 
@@ -226,3 +231,17 @@ def rotate_webhook_secret(ctx: RequestContext, developer: Developer) -> dict[str
         grace=grace,
     )
     return _out(_WEBHOOK_SECRET, {"secret": secret, "previous_valid_until": moment + grace})
+
+
+@bp.get("/skills/<uuid:skill_id>/stats")
+@developer_route
+def skill_stats(ctx: RequestContext, developer: Developer, skill_id: Any) -> dict[str, Any]:
+    _STATS_QUERY.load(request.args.to_dict())  # takes no parameters: any is a 422
+    stats = stats_service.read_skill_stats(
+        ctx.conn,
+        developer=developer,
+        client_id=ctx.principal.client_id or "",
+        skill_id=str(skill_id),
+        now=ctx.now(),
+    )
+    return _out(_STATS, stats)
