@@ -311,8 +311,8 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/services/redaction.py",
-                "item[name] = redact(row[name], policy, placeholders=placeholders, keep=keep)",
-                "item[name] = redact(row[name], policy, placeholders=Placeholders(), keep=keep)",
+                'found.redact(raw["response"], policy, placeholders=placeholders, keep=keep)',
+                'found.redact(raw["response"], policy, placeholders=Placeholders(), keep=keep)',
             )
         ],
         ["tests/services/test_redaction.py", "tests/views/test_developers.py"],
@@ -325,8 +325,8 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/services/redaction.py",
-                "_slot_text(value), policy, placeholders=placeholders, keep=keep",
-                "_slot_text(value), policy, placeholders=Placeholders(), keep=keep",
+                "str(key), value, policy, found, placeholders=placeholders, keep=keep",
+                "str(key), value, policy, found, placeholders=Placeholders(), keep=keep",
             )
         ],
         ["tests/services/test_redaction.py", "tests/views/test_developers.py"],
@@ -408,8 +408,8 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/services/redaction.py",
-                'keep = [row["order_ref"]] if "order_ref" in shown and row["order_ref"] else []',
-                'keep = [row["order_ref"]] if row["order_ref"] else []',
+                "item[name] = hidden if ref_hidden and hidden is not None else row[name]",
+                "item[name] = row[name]",
             )
         ],
         ["tests/services/test_redaction.py", "tests/views/test_developers.py"],
@@ -422,8 +422,8 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/services/redaction.py",
-                'if "order_ref" in shown and row["order_ref"] else []',
-                'if "order_ref" in shown or row["order_ref"] else []',
+                "item[name] = hidden if ref_hidden and hidden is not None else row[name]",
+                "item[name] = hidden if ref_hidden or hidden is not None else row[name]",
             )
         ],
         ["tests/services/test_redaction.py", "tests/views/test_developers.py"],
@@ -436,14 +436,9 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/services/redaction.py",
-                '                "value": redact(\n'
-                "                    _slot_text(value), policy, placeholders=placeholders,"
-                " keep=keep\n"
-                "                ).text,",
-                '                "value": redact(value, policy, placeholders=placeholders,'
-                " keep=keep).text\n"
-                "                if isinstance(value, str)\n"
-                "                else str(value),",
+                "    text = _slot_text(value)\n    words = name.lower()",
+                "    text = _slot_text(value)\n    if not isinstance(value, str):\n"
+                "        return text\n    words = name.lower()",
             )
         ],
         ["tests/services/test_redaction.py", "tests/views/test_developers.py"],
@@ -1231,6 +1226,89 @@ MUTANTS: list[Mutant] = [
             )
         ],
         POOL,
+    ),
+    # --- the platform side: write-time redaction, search, ingest
+    m(
+        "search-raw-text",
+        "5",
+        "search runs over the raw utterance instead of the redacted form",
+        [
+            (
+                "gateway/repositories/interactions.py",
+                "AND t.search_utterance @@ websearch_to_tsquery('english', %(search)s))",
+                "AND to_tsvector('english', i.utterance)"
+                " @@ websearch_to_tsquery('english', %(search)s))",
+            )
+        ],
+        ["tests/views/test_conversations_and_search.py"],
+    ),
+    m(
+        "search-hidden-field",
+        "3",
+        "search looks into the response whatever the tier shows",
+        [
+            (
+                "gateway/repositories/interactions.py",
+                '"in_response": "response" in search_in,',
+                '"in_response": True,',
+            )
+        ],
+        ["tests/views/test_conversations_and_search.py"],
+    ),
+    m(
+        "search-stale-forms",
+        "5",
+        "search also matches forms made by an older redactor version",
+        [
+            (
+                "gateway/repositories/interactions.py",
+                "OR (t.version = %(version)s\n",
+                "OR (t.version IS NOT NULL\n",
+            )
+        ],
+        ["tests/views/test_conversations_and_search.py"],
+    ),
+    m(
+        "stale-form-served",
+        "5",
+        "a stored form of an older version is served as it is",
+        [
+            (
+                "gateway/services/redaction.py",
+                'stale = [row for row in rows if row["form_version"] != version]',
+                "stale = [row for row in rows if row[\"form_version\"] is None]",
+            )
+        ],
+        ["tests/services/test_stored_forms.py"],
+    ),
+    m(
+        "child-flag-cleared-by-omission",
+        "6",
+        "a user re-sent without the child flag becomes an adult",
+        [
+            (
+                "gateway/repositories/users.py",
+                "DO UPDATE SET is_child = coalesce(\n"
+                "                (SELECT i.is_child FROM input i\n"
+                "                 WHERE i.platform_user_id = EXCLUDED.platform_user_id),"
+                " users.is_child)",
+                "DO UPDATE SET is_child = EXCLUDED.is_child",
+            )
+        ],
+        ["tests/views/test_ingest.py"],
+    ),
+    m(
+        "ingest-reused-id-accepted",
+        "9",
+        "a platform id re-sent with other content is taken as a duplicate",
+        [
+            (
+                "gateway/services/ingest.py",
+                'if known is not None and known["content_digest"] != digests[index]:',
+                "if False:",
+            )
+        ],
+        ["tests/views/test_ingest.py"],
     ),
 ]
 
