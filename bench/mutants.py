@@ -563,15 +563,24 @@ MUTANTS: list[Mutant] = [
                 "    USING (gateway_role() IN ('admin', 'system')"
                 " OR developer_id = gateway_developer_id())\n"
                 "    WITH CHECK (true);",
-            )
+            ),
+            # and the second layer, the proven caller (0002), which would mask the first
+            (
+                "gateway/sql/migrations/0002_least_privilege.sql",
+                "CREATE POLICY tier_grants_verified_insert ON tier_grants AS RESTRICTIVE"
+                " FOR INSERT\n"
+                "    WITH CHECK ((SELECT gateway_verified_role()) IN ('admin', 'system'));",
+                "CREATE POLICY tier_grants_verified_insert ON tier_grants AS RESTRICTIVE"
+                " FOR INSERT\n    WITH CHECK (true);",
+            ),
         ],
-        RLS,
+        [*RLS, "tests/test_database_privileges.py"],
     ),
     m(
         "rls-interactions-not-forced",
         "1",
         "row-level security on interactions not FORCEd",
-        [(CORE_SQL, "ALTER TABLE interactions FORCE ROW LEVEL SECURITY;\n", "")],
+        [(PLATFORM_SQL, "ALTER TABLE interactions FORCE ROW LEVEL SECURITY;\n", "")],
         RLS,
     ),
     # --- rule 2: consent
