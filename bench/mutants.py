@@ -823,13 +823,12 @@ MUTANTS: list[Mutant] = [
         "the app role granted interactions.device_serial",
         [
             (
-                CORE_SQL,
-                "response, intent, slots, outcome, order_ref, sensitive_category, created_at),",
-                "response, intent, slots, outcome, order_ref, sensitive_category, created_at,"
-                " device_serial),",
+                PLATFORM_SQL,
+                "outcome, order_ref, sensitive_category, created_at),",
+                "outcome, order_ref, sensitive_category, created_at, device_serial),",
             )
         ],
-        ["tests/test_migrations.py"],
+        ["tests/test_migrations.py", "tests/views/test_ingest.py"],
     ),
     # --- rule 5: redaction and pseudonyms
     m(
