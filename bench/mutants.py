@@ -1009,9 +1009,18 @@ MUTANTS: list[Mutant] = [
                 "    WITH CHECK (gateway_role() = 'system' OR (gateway_role() = 'developer'\n"
                 "                AND developer_id = gateway_developer_id()));",
                 "    WITH CHECK (true);",
-            )
+            ),
+            # and the second layer, the proven caller (0002), which would mask the first
+            (
+                "gateway/sql/migrations/0002_least_privilege.sql",
+                "                    WHEN 'developer' THEN developer_id ="
+                " (SELECT gateway_verified_developer_id())\n"
+                "                                          AND client_id ="
+                " (SELECT gateway_verified_client_id())\n",
+                "                    WHEN 'developer' THEN true\n",
+            ),
         ],
-        RLS,
+        [*RLS, "tests/test_database_privileges.py"],
     ),
     # --- rule 9: errors
     m(
