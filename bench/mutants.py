@@ -631,8 +631,8 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/repositories/interactions.py",
-                "  AND {within_retention}\n  AND {consented}\n",
-                "  AND {within_retention}\n  AND ({consented} OR true)\n",
+                "AND {within_retention} AND {consented}\")",
+                "AND {within_retention} AND ({consented} OR true)\")",
             )
         ],
         ["tests/services/test_consents.py", "tests/views/test_developers.py"],
@@ -834,20 +834,16 @@ MUTANTS: list[Mutant] = [
     m(
         "response-unredacted",
         "5",
-        "the assistant's response shown as it is",
+        "the assistant's response stored (and shown) as it is",
         [
             (
                 "gateway/services/redaction.py",
-                '_TEXT_FIELDS = ("utterance", "response")\n',
-                '_TEXT_FIELDS = ("utterance",)\n',
-            ),
-            (
-                "gateway/services/redaction.py",
-                '_PLAIN_FIELDS = ("intent", "outcome", "order_ref")',
-                '_PLAIN_FIELDS = ("intent", "outcome", "order_ref", "response")',
+                'response = found.redact(raw["response"], policy,'
+                " placeholders=placeholders, keep=keep)",
+                'response = raw["response"]',
             ),
         ],
-        ["tests/services/test_redaction.py", "tests/views/test_developers.py"],
+        ["tests/services/test_stored_forms.py", "tests/services/test_redaction.py"],
     ),
     m(
         "slots-unredacted",
@@ -856,11 +852,11 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/services/redaction.py",
-                '                "value": redact(\n'
-                "                    _slot_text(value), policy, placeholders=placeholders,"
+                '            "value": _redact_slot(\n'
+                "                str(key), value, policy, found, placeholders=placeholders,"
                 " keep=keep\n"
-                "                ).text,",
-                '                "value": _slot_text(value),',
+                "            ),",
+                '            "value": _slot_text(value),',
             )
         ],
         ["tests/services/test_redaction.py", "tests/views/test_developers.py"],
@@ -1184,7 +1180,7 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/oauth.py",
-                "        return now() >= self.record.expires_at",
+                "        return self.now >= self.record.expires_at",
                 "        return False",
             )
         ],
