@@ -1160,7 +1160,7 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/views/protection.py",
-                "handle = require_oauth.acquire_token([scope])",
+                "handle = require_oauth.acquire_token(list(ctx.required_scopes))",
                 "handle = require_oauth.acquire_token([])",
             )
         ],
