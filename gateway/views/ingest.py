@@ -5,10 +5,9 @@ from typing import Any
 from flask import Blueprint
 
 from gateway.context import RequestContext
-from gateway.exceptions import Forbidden
 from gateway.services import ingest as ingest_service
 from gateway.views.bodies import json_body
-from gateway.views.protection import protected
+from gateway.views.protection import platform_route
 from schemas.ingest import (
     IngestedInteractionsSchema,
     IngestedUsersSchema,
@@ -24,13 +23,6 @@ _INTERACTIONS_IN = IngestInteractionsSchema()
 _INTERACTIONS_OUT = IngestedInteractionsSchema()
 
 
-def _platform(ctx: RequestContext) -> tuple[()]:
-    if ctx.principal.kind != "platform":  # the scope is only given to the platform's clients
-        raise Forbidden()
-    return ()
-
-
-platform_route = protected("ingest", prepare=_platform)
 
 
 @bp.post("/users")

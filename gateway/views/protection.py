@@ -84,3 +84,20 @@ def _active_developer(ctx: RequestContext) -> tuple[Developer]:
 # A developer API view: scope transcripts:read, an active developer, its tier's rate limit;
 # called as view(ctx, developer, **url_args).
 developer_route = protected("transcripts:read", prepare=_active_developer)
+
+
+def _kind(kind: str) -> Callable[[RequestContext], tuple[()]]:
+    def prepare(ctx: RequestContext) -> tuple[()]:
+        # a scope is only given to clients of its own kind; refuse anything else all the same
+        if ctx.principal.kind != kind:
+            raise Forbidden()
+        return ()
+
+    return prepare
+
+
+# The platform's API (scope ingest): called as view(ctx, **url_args).
+platform_route = protected("ingest", prepare=_kind("platform"))
+
+# The admin API (scope admin): called as view(ctx, **url_args).
+admin_route = protected("admin", prepare=_kind("admin"))
