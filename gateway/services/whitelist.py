@@ -156,6 +156,14 @@ def revoke_grant(
     return revocation
 
 
+def current_tier_name(conn: Conn, *, developer_id: int, now: datetime) -> str:
+    """The name of the developer's tier at `now`; `NotFound` for an unknown developer."""
+    developer = developers_repo.find_developer(conn, developer_id, now=now)
+    if developer is None:
+        raise NotFound()
+    return developer.tier.name
+
+
 def _state(grant: Row, now: datetime) -> str:
     if grant["tier"] == NO_TIER:
         return "revocation"
