@@ -32,8 +32,9 @@ class TierSettingsSchema(Schema):
     page_size = fields.Integer(validate=validate.Range(min=1, max=1000))
     rate_limit = fields.String(
         validate=validate.Length(min=1, max=100),
-        metadata={"description": "Per client, e.g. `60 per minute`; one that does not parse "
-                  "is a 422."},
+        metadata={
+            "description": "Per client, e.g. `60 per minute`; one that does not parse is a 422."
+        },
     )
     k_threshold = fields.Integer(
         validate=validate.Range(min=1, max=1000),
@@ -175,10 +176,22 @@ class AdminTierRequestPageSchema(Schema):
 
 
 class TierRequestQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
-    developer = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))
-    after = fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
-    limit = fields.Integer(validate=validate.Range(min=1, max=200))
+    status = fields.String(
+        validate=validate.OneOf(REQUEST_STATUSES),
+        metadata={"description": "Only requests in this state: pending, approved or denied."},
+    )
+    developer = fields.Integer(
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "Only this developer's requests (by id)."},
+    )
+    after = fields.Integer(
+        validate=validate.Range(min=0, max=2**63 - 1),
+        metadata={"description": "Only requests with a larger id: the `next_after` of a page."},
+    )
+    limit = fields.Integer(
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": "Page size (default 50)."},
+    )
 
 
 class TierRequestApproveSchema(Schema):

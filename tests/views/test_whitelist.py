@@ -105,9 +105,7 @@ def test_an_admin_creates_a_tier_and_a_developer_granted_it_reads_by_it(
     assert "University" not in str(event["details"])
 
 
-def test_a_tier_naming_an_unknown_policy_or_a_malformed_rate_limit_is_refused(
-    client, admin, make
-):
+def test_a_tier_naming_an_unknown_policy_or_a_malformed_rate_limit_is_refused(client, admin, make):
     base = {
         "name": "shady",
         "transcripts_readable": True,
@@ -172,9 +170,14 @@ def test_a_top_tier_must_be_re_certified_and_none_never_reads(client, admin):
     assert "recertify_days" in response.get_json()["details"]
     response = client.patch("/v1/admin/tiers/trusted", headers=admin, json={"recertify_days": None})
     assert response.status_code == 422
-    response = client.patch("/v1/admin/tiers/none", headers=admin, json={"transcripts_readable": True})
+    response = client.patch(
+        "/v1/admin/tiers/none", headers=admin, json={"transcripts_readable": True}
+    )
     assert response.status_code == 422
-    assert client.get("/v1/admin/tiers/none", headers=admin).get_json()["transcripts_readable"] is False
+    assert (
+        client.get("/v1/admin/tiers/none", headers=admin).get_json()["transcripts_readable"]
+        is False
+    )
     ok = client.patch(
         "/v1/admin/tiers/standard",
         headers=admin,
@@ -206,7 +209,10 @@ def test_a_tier_change_applies_from_the_next_request_and_is_audited(client, admi
         "after_rate_limit": "10_per_minute",
     }
     # the same values again change nothing, and record nothing
-    assert client.patch("/v1/admin/tiers/standard", headers=admin, json={"page_size": 7}).status_code == 200
+    assert (
+        client.patch("/v1/admin/tiers/standard", headers=admin, json={"page_size": 7}).status_code
+        == 200
+    )
     assert len(_audit(make, "tier.changed")) == 1
 
 
@@ -317,9 +323,7 @@ def test_an_open_ended_grant_made_before_a_tier_became_top_tier_is_capped_at_rea
 ):
     world = reader()
     make.tier_grant(world["developer"], "standard")  # open-ended, made now
-    response = client.patch(
-        "/v1/admin/tiers/standard", headers=admin, json={"recertify_days": 10}
-    )
+    response = client.patch("/v1/admin/tiers/standard", headers=admin, json={"recertify_days": 10})
     assert response.status_code == 200
     me = client.get("/v1/developer", headers=world["headers"]()).get_json()
     assert me["tier"]["name"] == "standard" and me["tier"]["expires_at"] is not None
@@ -471,7 +475,9 @@ def test_a_request_needs_the_terms_accepted_and_one_pending_at_a_time(client, ma
         assert response.status_code == 422, body
     assert make.count("tier_requests") == 0
     first = {"tier": "standard", "purpose": "Debugging.", "accepted_terms": True}
-    assert client.post("/v1/developer/tier-requests", headers=headers, json=first).status_code == 201
+    assert (
+        client.post("/v1/developer/tier-requests", headers=headers, json=first).status_code == 201
+    )
     second = client.post("/v1/developer/tier-requests", headers=headers, json=first)
     assert second.status_code == 409
     assert make.count("tier_requests") == 1
@@ -510,9 +516,18 @@ def test_admin_lists_page_with_next_after(client, admin, reader):
 
 ADMIN_CALLS = [
     ("get", "/v1/admin/tiers", None),
-    ("post", "/v1/admin/tiers", {"name": "x", "transcripts_readable": False,
-                                 "retention_days": 0, "redaction_policy": "strict",
-                                 "page_size": 5, "rate_limit": "5 per minute"}),
+    (
+        "post",
+        "/v1/admin/tiers",
+        {
+            "name": "x",
+            "transcripts_readable": False,
+            "retention_days": 0,
+            "redaction_policy": "strict",
+            "page_size": 5,
+            "rate_limit": "5 per minute",
+        },
+    ),
     ("get", "/v1/admin/tiers/standard", None),
     ("patch", "/v1/admin/tiers/standard", {"page_size": 1}),
     ("get", "/v1/admin/developers/{developer}/grants", None),
@@ -548,12 +563,15 @@ def test_only_admins_reach_the_whitelist_routes(client, make, bearer, reader, me
         kwargs = {"headers": headers} | ({"json": body} if body is not None else {})
         response = getattr(client, method)(url, **kwargs)
         assert response.status_code in (401, 403), (who, response.status_code)
-    assert make.rows(
-        "SELECT (SELECT count(*) FROM tier_grants) AS grants,"
-        " (SELECT count(*) FROM tiers) AS tiers,"
-        " (SELECT string_agg(status, ',') FROM tier_requests) AS requests,"
-        " (SELECT page_size FROM tiers WHERE name = 'standard') AS page_size"
-    ) == before
+    assert (
+        make.rows(
+            "SELECT (SELECT count(*) FROM tier_grants) AS grants,"
+            " (SELECT count(*) FROM tiers) AS tiers,"
+            " (SELECT string_agg(status, ',') FROM tier_requests) AS requests,"
+            " (SELECT page_size FROM tiers WHERE name = 'standard') AS page_size"
+        )
+        == before
+    )
     admin = bearer(make.client(kind="admin"))
     kwargs = {"headers": admin} | ({"json": body} if body is not None else {})
     assert getattr(client, method)(url, **kwargs).status_code in (200, 201)
