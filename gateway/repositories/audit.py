@@ -109,6 +109,14 @@ def query_events(conn: Conn, *, limit: int, before: int | None = None, **filters
     until; each None for any), newest first, with an id below `before`."""
     params = {
         name: filters.get(name)
-        for name in ("actor_kind", "actor_id", "action", "developer_id", "skill_id", "since", "until")
+        for name in (
+            "actor_kind",
+            "actor_id",
+            "action",
+            "developer_id",
+            "skill_id",
+            "since",
+            "until",
+        )
     }
     return conn.execute(_QUERY, {**params, "before": before, "limit": limit}).fetchall()

@@ -52,7 +52,11 @@ def existing_skill_ids(conn: Conn, skill_ids: list[str]) -> set[str]:
 
 
 def list_all_skills(
-    conn: Conn, *, developer_id: int | None = None, after: str | None = None, limit: int | None = None
+    conn: Conn,
+    *,
+    developer_id: int | None = None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> list[Row]:
     """Every skill (as admins see them), by id after `after`, optionally one developer's."""
     return conn.execute(

@@ -25,7 +25,9 @@ class TokenRecord:
 
     def is_revoked_at(self, now: datetime) -> bool:
         """Revoked, or issued with a secret a rotation has retired by `now`."""
-        return self.revoked or (self.secret_retired_at is not None and now >= self.secret_retired_at)
+        return self.revoked or (
+            self.secret_retired_at is not None and now >= self.secret_retired_at
+        )
 
     def is_active(self, now: datetime) -> bool:
         return not self.is_revoked_at(now) and now < self.expires_at
