@@ -950,3 +950,9 @@ def register(app: Any) -> None:
     """Make the commands reachable as `flask --app app <command>` too."""
     for command in main.commands.values():
         app.cli.add_command(command)
+
+
+# the operators' account commands (developers, skills, clients) live in a module of their own
+from gateway.commands import accounts as _accounts  # noqa: E402
+
+_accounts.attach(main)

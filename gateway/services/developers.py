@@ -148,7 +148,7 @@ def suspend_developer(
 ) -> Row:
     """Suspend a developer: every live token of its clients is revoked in the same transaction
     (so the very next request with one fails, on every instance) and the token endpoint issues
-    none until an admin reinstates it. Returns the account as it now is.
+    none until an admin reinstates it. Returns the account as it now is, with `tokens_revoked`.
 
     Audited as `developer.suspended`, plus one `token.revoked` per token (rule 7). Raises
     `NotFound` for an unknown developer and `Conflict` when it is suspended already.
@@ -158,10 +158,10 @@ def suspend_developer(
         raise Conflict("This developer is suspended already.")
     developers_repo.update_suspension(conn, developer_id, suspended=True)
     audit.record(conn, actor=actor, action="developer.suspended", developer_id=developer_id)
-    _revoke_tokens(
+    revoked = _revoke_tokens(
         conn, actor=actor, developer_id=developer_id, now=now, cause="developer.suspended"
     )
-    return get_developer_account(conn, developer_id=developer_id)
+    return {**get_developer_account(conn, developer_id=developer_id), "tokens_revoked": revoked}
 
 
 def reinstate_developer(conn: Conn, *, actor: audit.Actor, developer_id: int) -> Row:
