@@ -332,8 +332,9 @@ OPERATIONS: dict[str, Operation] = {
         IssuedClientSchema,
         "A `developer` client (with `developer_id`), an `admin` or a `platform` client, each "
         "with its kind's scopes. The secret is in this answer only; the gateway keeps a salted "
-        "hash. Audited as `client.created`.",
+        "hash. Audited as `client.created`. An unknown `developer_id` is a 404.",
         body=ClientCreateSchema,
+        errors=(404,),
         status=201,
     ),
     "admin_accounts.show_client": Operation("Show an OAuth client", AdminClientSchema),
