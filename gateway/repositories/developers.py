@@ -145,3 +145,14 @@ def list_developers(
         _LISTED,
         {"developer_id": developer_id, "after": after, "limit": limit, "suspended": suspended},
     ).fetchall()
+
+
+def find_suspension_for_share(conn: Conn, developer_id: int) -> tuple[bool, datetime | None]:
+    """(whether the developer is visible, when it was suspended), holding a share lock on its
+    row until the transaction ends: a suspension committing meanwhile waits for it, and then
+    sees (and revokes) whatever this transaction issued."""
+    row = conn.execute(
+        "SELECT suspended_at FROM developers WHERE id = %(developer_id)s FOR SHARE",
+        {"developer_id": developer_id},
+    ).fetchone()
+    return (False, None) if row is None else (True, row["suspended_at"])

@@ -119,10 +119,12 @@ def get_developer_account(conn: Conn, *, developer_id: int) -> Row:
 def may_get_tokens(conn: Conn, *, developer_id: int) -> bool:
     """Whether the developer's clients may be issued tokens: not while it is suspended.
 
-    Fails closed: a developer the caller cannot see gets none either.
+    Fails closed: a developer the caller cannot see gets none either. Holds a share lock on the
+    developer until the caller's transaction ends, so a token issued now cannot slip past a
+    suspension committing at the same moment (the suspension waits, then revokes it).
     """
-    developer = developers_repo.find_developer(conn, developer_id)
-    return developer is not None and developer.suspended_at is None
+    visible, suspended_at = developers_repo.find_suspension_for_share(conn, developer_id)
+    return visible and suspended_at is None
 
 
 def _revoke_tokens(
