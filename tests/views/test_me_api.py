@@ -47,7 +47,9 @@ def test_revoking_stops_the_developers_very_next_read(client, make, me):
     assert revoked.status_code == 200 and revoked.get_json()["consented"] is False
     assert read(client, me, me["today"]).status_code == 404
     (event,) = make.rows(
-        "SELECT actor_kind, actor_id FROM audit_events WHERE action = 'consent.revoked'"
+        "SELECT actor_kind, actor_id FROM audit_events"
+        " WHERE action = 'consent.revoked' AND subject = %s",
+        (me["user"],),
     )
     assert (event["actor_kind"], event["actor_id"]) == ("user", me["user"])
     assert make.rows("SELECT event_type FROM webhook_deliveries") == [
