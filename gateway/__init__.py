@@ -133,7 +133,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app, conninfo=conninfo)
     oauth.init_app(app)
 
-    from gateway.views import admin_accounts, admin_audit, developers, docs, errors, health, ingest
+    from gateway.views import (
+        admin_accounts,
+        admin_audit,
+        developers,
+        docs,
+        errors,
+        health,
+        ingest,
+        me,
+        relay,
+    )
     from gateway.views import oauth as oauth_views
 
     errors.register(app)
@@ -141,6 +151,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(developers.bp)
     app.register_blueprint(ingest.bp)
+    app.register_blueprint(me.bp)
+    app.register_blueprint(relay.bp)
     from gateway.views import admin_whitelist, tier_requests
 
     app.register_blueprint(admin_whitelist.bp)
