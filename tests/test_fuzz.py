@@ -155,8 +155,21 @@ def cases(operation, world):
                     lambda values, mode=mode: operation.as_strategy(mode, path_parameters=values)
                 )
             )
-        strategies.append(operation.as_strategy(mode))
+        # an admin route given an arbitrary id could suspend or revoke what the other
+        # operations' tokens rely on: admin routes with ids get the rows meant for them only
+        if not (known and operation.path.startswith("/v1/admin/")):
+            strategies.append(operation.as_strategy(mode))
     return st.one_of(strategies)
+
+
+def _without_nul(value):  # type: ignore[no-untyped-def]
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _point_at_real_rows(case, world) -> None:
@@ -179,6 +192,10 @@ def _point_at_real_rows(case, world) -> None:
         return
     for record in records:
         if isinstance(record, dict):
+            # schemathesis's "valid" strings may hold NUL, which the server refuses (422): with
+            # few such cases per run, all of them could be refused and no batch get through
+            for name, value in list(record.items()):
+                record[name] = _without_nul(value)
             record.update(
                 interaction_id=f"fuzz-{uuid.uuid4()}",
                 skill_id=world["skill"],

@@ -133,16 +133,20 @@ def update_suspension(conn: Conn, developer_id: int, *, suspended: bool) -> None
     )
 
 
-# What admins see of developers: the account, its current tier (the same newest-unexpired-grant
-# rule as _FIND_DEVELOPER) and when that grant expires.
-_LISTED = """
+# What admins see of developers: the account, its current tier as of `now` (the same rule as
+# _FIND_DEVELOPER: the newest grant until it ends, then 'none') and when that grant ends.
+_LISTED = f"""
 SELECT d.id, d.name, d.contact_email, d.created_at, d.suspended_at,
-       coalesce(g.tier, 'none') AS tier, g.expires_at AS tier_expires_at
+       coalesce(CASE WHEN g.ends_at IS NULL OR g.ends_at > c.now THEN g.tier END, 'none')
+           AS tier,
+       CASE WHEN g.ends_at > c.now THEN g.ends_at END AS tier_expires_at
 FROM developers d
+CROSS JOIN (SELECT coalesce(%(now)s::timestamptz, now()) AS now) c
 LEFT JOIN LATERAL (
-    SELECT tg.tier, tg.expires_at
+    SELECT tg.tier, {GRANT_ENDS_AT} AS ends_at
     FROM tier_grants tg
-    WHERE tg.developer_id = d.id AND (tg.expires_at IS NULL OR tg.expires_at > now())
+    JOIN tiers gt ON gt.name = tg.tier
+    WHERE tg.developer_id = d.id
     ORDER BY tg.granted_at DESC, tg.id DESC
     LIMIT 1
 ) g ON true
@@ -151,7 +155,7 @@ WHERE (%(developer_id)s::bigint IS NULL OR d.id = %(developer_id)s)
   AND (%(suspended)s::boolean IS NULL OR (d.suspended_at IS NOT NULL) = %(suspended)s)
 ORDER BY d.id
 LIMIT %(limit)s
-"""
+"""  # noqa: S608 - composed of constants only
 
 
 def list_developers(
@@ -161,11 +165,19 @@ def list_developers(
     limit: int | None = None,
     suspended: bool | None = None,
     developer_id: int | None = None,
+    now: datetime | None = None,
 ) -> list[Row]:
-    """Developers by id after `after`, each with its tier's name and the grant's expiry."""
+    """Developers by id after `after`, each with its tier's name as of `now` (default: the
+    database's clock) and when that grant ends."""
     return conn.execute(
         _LISTED,
-        {"developer_id": developer_id, "after": after, "limit": limit, "suspended": suspended},
+        {
+            "developer_id": developer_id,
+            "after": after,
+            "limit": limit,
+            "suspended": suspended,
+            "now": now,
+        },
     ).fetchall()
 
 

@@ -94,19 +94,26 @@ def grant_tier(
 
 
 def list_developers(
-    conn: Conn, *, after: int | None = None, limit: int = 50, suspended: bool | None = None
+    conn: Conn,
+    *,
+    after: int | None = None,
+    limit: int = 50,
+    suspended: bool | None = None,
+    now: datetime | None = None,
 ) -> list[Row]:
-    """Developers by id after `after` (at most `limit`), each with its current tier's name and
-    that grant's expiry (rule 3), optionally only the suspended (or only the active) ones."""
-    return developers_repo.list_developers(conn, after=after, limit=limit, suspended=suspended)
+    """Developers by id after `after` (at most `limit`), each with its tier's name as of `now`
+    and when that grant ends (rule 3), optionally only the suspended (or only the active) ones."""
+    return developers_repo.list_developers(
+        conn, after=after, limit=limit, suspended=suspended, now=now
+    )
 
 
-def get_developer_account(conn: Conn, *, developer_id: int) -> Row:
-    """One developer as admins see it (account, tier, grant expiry, suspension).
+def get_developer_account(conn: Conn, *, developer_id: int, now: datetime | None = None) -> Row:
+    """One developer as admins see it (account, tier as of `now`, grant end, suspension).
 
     Raises `NotFound` for an unknown id.
     """
-    rows = developers_repo.list_developers(conn, developer_id=developer_id, limit=1)
+    rows = developers_repo.list_developers(conn, developer_id=developer_id, limit=1, now=now)
     if not rows:
         raise NotFound()
     return rows[0]

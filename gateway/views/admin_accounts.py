@@ -67,7 +67,7 @@ def list_developers(ctx: RequestContext) -> dict[str, Any]:
     if after is not None and not isinstance(after, int):
         raise InvalidInput(details={"cursor": ["Not a cursor from this query; start again."]})
     rows = developers_service.list_developers(
-        ctx.conn, after=after, limit=limit + 1, suspended=args.get("suspended")
+        ctx.conn, after=after, limit=limit + 1, suspended=args.get("suspended"), now=ctx.now()
     )
     shown, cursor = page("developers", args, rows, limit=limit, position=lambda r: r["id"])
     return _out(AdminDeveloperPageSchema(), {"developers": shown, "next_cursor": cursor})
@@ -85,7 +85,9 @@ def register_developer(ctx: RequestContext) -> tuple[dict[str, Any], int]:
 
 
 def _detail(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
-    account = developers_service.get_developer_account(ctx.conn, developer_id=developer_id)
+    account = developers_service.get_developer_account(
+        ctx.conn, developer_id=developer_id, now=ctx.now()
+    )
     skills = skills_service.list_all_skills(ctx.conn, developer_id=developer_id, limit=1000)
     clients = clients_service.list_clients(ctx.conn, developer_id=developer_id, limit=1000)
     return _out(AdminDeveloperDetailSchema(), {**account, "skills": skills, "clients": clients})
