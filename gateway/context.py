@@ -54,7 +54,8 @@ def transaction(db: Database, *, required_scopes: Sequence[str] = ()) -> Iterato
     """
     ctx = RequestContext(
         clock=current_app.config["CLOCK"],
-        request_id=secrets.token_hex(8),
+        # the id the request's telemetry already answers with (gateway.telemetry)
+        request_id=g.get("gateway_request_id") or secrets.token_hex(8),
         required_scopes=tuple(required_scopes),
     )
     setattr(g, _KEY, ctx)
