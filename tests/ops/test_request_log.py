@@ -69,6 +69,7 @@ def _record(skill_id: str, n: int) -> dict:
 
 def _workload(app, client, make) -> tuple[list[str], list]:
     """Run every audience's calls; return what must never be logged, and the responses."""
+
     @app.get("/__boom")
     def boom():  # an unexpected error whose message quotes personal data
         raise RuntimeError(f"failed for {NAME} at {PHONE}: {UTTERANCE}")
@@ -98,23 +99,52 @@ def _workload(app, client, make) -> tuple[list[str], list]:
     pair = (developer_creds.client_id, developer_creds.client_secret)
     call("POST", "/oauth/introspect", data={"token": spare}, auth=pair)
     call("POST", "/oauth/revoke", data={"token": spare}, auth=pair)
-    call("POST", "/oauth/token", data={"grant_type": "client_credentials"},
-         auth=(developer_creds.client_id, PASSWORD))
-    call("POST", "/oauth/token", data={"grant_type": "password", "username": EMAIL,
-                                        "password": PASSWORD})
+    call(
+        "POST",
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(developer_creds.client_id, PASSWORD),
+    )
+    call(
+        "POST",
+        "/oauth/token",
+        data={"grant_type": "password", "username": EMAIL, "password": PASSWORD},
+    )
 
     # the platform: users with their personal fields, interactions naming people
-    assert call("POST", "/v1/ingest/users", headers=platform, json={"users": [
-        {"platform_user_id": "log-user-1", "display_name": NAME, "email": EMAIL},
-    ]}).status_code == 200
-    assert call("POST", "/v1/ingest/interactions", headers=platform, json={
-        "interactions": [_record(skill, n) for n in range(1, 4)],
-    }).status_code == 200
+    assert (
+        call(
+            "POST",
+            "/v1/ingest/users",
+            headers=platform,
+            json={
+                "users": [
+                    {"platform_user_id": "log-user-1", "display_name": NAME, "email": EMAIL},
+                ]
+            },
+        ).status_code
+        == 200
+    )
+    assert (
+        call(
+            "POST",
+            "/v1/ingest/interactions",
+            headers=platform,
+            json={
+                "interactions": [_record(skill, n) for n in range(1, 4)],
+            },
+        ).status_code
+        == 200
+    )
     user_id = make.rows("SELECT id FROM users WHERE platform_user_id = 'log-user-1'")[0]["id"]
     make.consent(str(user_id), skill, granted_at=datetime.now(UTC) - timedelta(days=1))
     # a bad batch: the error quotes nothing of it
-    call("POST", "/v1/ingest/interactions", headers=platform,
-         json={"interactions": [{**_record(skill, 9), "occurred_at": PHONE}]})
+    call(
+        "POST",
+        "/v1/ingest/interactions",
+        headers=platform,
+        json={"interactions": [{**_record(skill, 9), "occurred_at": PHONE}]},
+    )
 
     # the developer: reads, a conversation, searches for what the text says
     call("GET", "/v1/developer", headers=dev)
@@ -129,8 +159,12 @@ def _workload(app, client, make) -> tuple[list[str], list]:
     call("GET", f"/v1/skills/{skill}/interactions?q=quince+tart", headers=dev)
     call("GET", f"/v1/skills/{skill}/interactions?q=Okonkwo", headers=dev)
     call("GET", f"/v1/skills/{skill}/stats", headers=dev)
-    call("PUT", "/v1/developer/webhook", headers=dev,
-         json={"url": "https://hooks.example.org/gateway"})
+    call(
+        "PUT",
+        "/v1/developer/webhook",
+        headers=dev,
+        json={"url": "https://hooks.example.org/gateway"},
+    )
     rotated = call("POST", "/v1/developer/webhook/secret", headers=dev).get_json() or {}
     # a token in a URL (refused), a secret in a path, a wrong token
     call("GET", f"/v1/skills?access_token={tokens['developer']}")
@@ -141,11 +175,18 @@ def _workload(app, client, make) -> tuple[list[str], list]:
     # admin: every admin route that answers a GET without arguments, and its token's life
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        if getattr(view, "required_scope", None) == "admin" and "GET" in rule.methods \
-                and not rule.arguments:
+        if (
+            getattr(view, "required_scope", None) == "admin"
+            and "GET" in rule.methods
+            and not rule.arguments
+        ):
             call("GET", rule.rule, headers=admin)
-    call("POST", "/oauth/introspect", data={"token": tokens["admin"]},
-         auth=(admin_creds.client_id, admin_creds.client_secret))
+    call(
+        "POST",
+        "/oauth/introspect",
+        data={"token": tokens["admin"]},
+        auth=(admin_creds.client_id, admin_creds.client_secret),
+    )
 
     # probes, the docs, a 404, a 405, an unexpected error
     call("GET", "/healthz")
@@ -154,10 +195,21 @@ def _workload(app, client, make) -> tuple[list[str], list]:
     assert call("GET", "/__boom").status_code == 500
 
     secrets_used = [
-        NAME, "Okonkwo", PHONE, "7946 0958", EMAIL, "quince", RESPONSE, PASSWORD,
-        "log-user-1", str(user_id),
-        developer_creds.client_secret, platform_creds.client_secret,
-        admin_creds.client_secret, spare, *tokens.values(),
+        NAME,
+        "Okonkwo",
+        PHONE,
+        "7946 0958",
+        EMAIL,
+        "quince",
+        RESPONSE,
+        PASSWORD,
+        "log-user-1",
+        str(user_id),
+        developer_creds.client_secret,
+        platform_creds.client_secret,
+        admin_creds.client_secret,
+        spare,
+        *tokens.values(),
     ]
     secrets_used += [value for value in rotated.values() if isinstance(value, str)]
     return secrets_used, responses
@@ -213,8 +265,11 @@ def test_an_unexpected_errors_line_names_its_type_and_frames_not_its_message(
     ("text", "kept", "gone"),
     [
         ("Error handling request /v1/skills?q=secret+words", "/v1/skills", "secret"),
-        ("Invalid request from ip=203.0.113.9: Invalid HTTP request line: 'GET /x?t=1'",
-         "Invalid HTTP request line", "203.0.113.9"),
+        (
+            "Invalid request from ip=203.0.113.9: Invalid HTTP request line: 'GET /x?t=1'",
+            "Invalid HTTP request line",
+            "203.0.113.9",
+        ),
         ("Authorization: Bearer abc.def-ghi", "Authorization", "abc.def-ghi"),
         ("client_secret=s3cr3t&grant_type=x", "grant_type", "s3cr3t"),
     ],
