@@ -29,7 +29,7 @@ _SCRUBS = (
         r"\1\2[removed]",
     ),
     # a client's address (gunicorn's refusals name it)
-    (re.compile(r"\bip=\S+"), "ip=[removed]"),
+    (re.compile(r"\bip=\S+?(?=:?\s|$)"), "ip=[removed]"),
 )
 
 
