@@ -18,6 +18,8 @@ def _url(app, rule: Rule, method: str) -> str:
     for name in rule.arguments:
         if "uuid:" + name in rule.rule:
             values[name] = str(uuid.uuid4())
+        elif "int:" + name in rule.rule:
+            values[name] = "1"
     return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
 
 

@@ -4,6 +4,7 @@ scanned for the transcripts, names, secrets and tokens it used."""
 
 import json
 import logging
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,19 @@ def _record(skill_id: str, n: int) -> dict:
         "outcome": "success",
         "order_ref": f"Q-{n:04d}",
     }
+
+
+@pytest.fixture(autouse=True)
+def resolvable_hooks(monkeypatch):
+    # no DNS here: the webhook host resolves to a public address (never contacted here)
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host == "hooks.example.org":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port or 443))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 def _workload(app, client, make) -> tuple[list[str], list]:
@@ -159,28 +173,61 @@ def _workload(app, client, make) -> tuple[list[str], list]:
     call("GET", f"/v1/skills/{skill}/interactions?q=quince+tart", headers=dev)
     call("GET", f"/v1/skills/{skill}/interactions?q=Okonkwo", headers=dev)
     call("GET", f"/v1/skills/{skill}/stats", headers=dev)
-    call(
+    hooked = call(
         "PUT",
         "/v1/developer/webhook",
         headers=dev,
         json={"url": "https://hooks.example.org/gateway"},
     )
+    assert hooked.status_code in (200, 201), hooked.get_json()
     rotated = call("POST", "/v1/developer/webhook/secret", headers=dev).get_json() or {}
+    assert rotated
     # a token in a URL (refused), a secret in a path, a wrong token
     call("GET", f"/v1/skills?access_token={tokens['developer']}")
     call("GET", f"/v1/nothing-here/{developer_creds.client_secret}")
     call("GET", "/v1/skills", headers={"Authorization": f"Bearer {PASSWORD}"})
     call("GET", f"/v1/skills/{uuid.uuid4()}/interactions?q={NAME}", headers=dev)
 
-    # admin: every admin route that answers a GET without arguments, and its token's life
+    # a tier request whose purpose names someone, and the admin deciding on it
+    newcomer = make.developer(tier=None)
+    newcomer_creds = make.client(developer_id=newcomer)
+    asking = {"Authorization": f"Bearer {mint_token(client, newcomer_creds)}"}
+    assert (
+        call(
+            "POST",
+            "/v1/developer/tier-requests",
+            headers=asking,
+            json={
+                "tier": "standard",
+                "purpose": f"support calls for {NAME}",
+                "accepted_terms": True,
+            },
+        ).status_code
+        == 201
+    )
+    call("GET", "/v1/developer/tier-requests", headers=asking)
+    # admin: every admin route that answers a GET without arguments, grants, their history
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if (
             getattr(view, "required_scope", None) == "admin"
-            and "GET" in rule.methods
+            and "GET" in (rule.methods or ())
             and not rule.arguments
         ):
             call("GET", rule.rule, headers=admin)
+    call(
+        "POST",
+        f"/v1/admin/developers/{developer}/grants",
+        headers=admin,
+        json={"tier": "standard", "reason": f"reviewed with {NAME} ({PHONE})"},
+    )
+    call("GET", f"/v1/admin/developers/{developer}/grants", headers=admin)
+    call(
+        "DELETE",
+        f"/v1/admin/developers/{developer}/grants/current",
+        headers=admin,
+        json={"reason": f"asked by {EMAIL}"},
+    )
     call(
         "POST",
         "/oauth/introspect",
@@ -211,7 +258,15 @@ def _workload(app, client, make) -> tuple[list[str], list]:
         spare,
         *tokens.values(),
     ]
-    secrets_used += [value for value in rotated.values() if isinstance(value, str)]
+    secrets_used += [
+        value for value in rotated.values() if isinstance(value, str) and len(value) > 20
+    ]
+    secrets_used += [
+        value
+        for value in hooked.get_json().values()
+        if isinstance(value, str) and len(value) > 20 and "example" not in value
+    ]
+    secrets_used.append(newcomer_creds.client_secret)
     return secrets_used, responses
 
 
@@ -246,7 +301,7 @@ def test_each_request_has_one_line_with_its_id_route_template_status_and_client(
     # the caller, once known, by client id
     developer_lines = [e for e in lines.values() if e["route"] == "/v1/developer"]
     assert developer_lines and developer_lines[0]["client_id"]
-    assert len(set(lines)) == len(responses) + 4  # and the four token requests of the setup
+    assert len(set(lines)) == len(responses) + 5  # and the five tokens minted outside `call`
 
 
 def test_an_unexpected_errors_line_names_its_type_and_frames_not_its_message(
