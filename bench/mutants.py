@@ -1784,6 +1784,46 @@ MUTANTS: list[Mutant] = [
         ],
         ["tests/test_database_privileges.py"],
     ),
+    # --- what the logs and caches never keep
+    m(
+        "log-raw-path",
+        "log",
+        "the request log line names the path as sent (query included), not the route template",
+        [
+            (
+                "gateway/telemetry.py",
+                "    route = rule.rule if rule is not None else metrics.UNMATCHED",
+                "    route = request.full_path",
+            )
+        ],
+        ["tests/ops/test_request_log.py"],
+    ),
+    m(
+        "log-unscrubbed",
+        "log",
+        "other log records keep their message as written (query strings, credentials)",
+        [
+            (
+                "gateway/logs.py",
+                '            entry["message"] = scrub(record.getMessage())',
+                '            entry["message"] = record.getMessage()',
+            )
+        ],
+        ["tests/ops/test_request_log.py"],
+    ),
+    m(
+        "no-store-prefixes",
+        "no-store",
+        "Cache-Control: no-store only under /v1/ and /oauth/ (a prefix list)",
+        [
+            (
+                "gateway/__init__.py",
+                '    if endpoint not in CACHEABLE_ENDPOINTS and not endpoint.endswith(".static"):',
+                '    if request.path.startswith(("/v1/", "/oauth/")):',
+            )
+        ],
+        ["tests/ops/test_no_store.py"],
+    ),
 ]
 
 

@@ -10,7 +10,7 @@ from psycopg.conninfo import make_conninfo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import config as config_module
-from gateway import context, limits, oauth
+from gateway import limits, oauth, telemetry
 from gateway.binding import derive_binding_key
 from gateway.db import PooledDatabase
 from gateway.migrate import APP_ROLE
@@ -62,19 +62,19 @@ def _keyring(settings: Mapping[str, Any]) -> Keyring:
     return Keyring(current, keys)
 
 
+# The only answers a cache may keep: the same for everyone, about no one.
+CACHEABLE_ENDPOINTS = frozenset(
+    {"static", "docs.page", "docs.openapi_json", "health.healthz", "health.readyz"}
+)
+
+
 def _no_store(response: Response) -> Response:
-    # transcripts and tokens must never sit in a shared or browser cache
-    if request.path.startswith(("/v1/", "/oauth/")):
+    # transcripts, tokens and anything personal must never sit in a shared or browser cache:
+    # every answer but the listed ones, so a page or route added later is covered by default
+    endpoint = request.endpoint or ""
+    if endpoint not in CACHEABLE_ENDPOINTS and not endpoint.endswith(".static"):
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
-    return response
-
-
-def _request_id(response: Response) -> Response:
-    # the id the error log names, for a caller to quote
-    ctx = context.find()
-    if ctx is not None:
-        response.headers["X-Request-Id"] = ctx.request_id
     return response
 
 
@@ -91,6 +91,7 @@ def default_issuer(settings: Mapping[str, Any]) -> str:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from defaults, GATEWAY_* environment variables and `config`, in that order."""
     settings = config_module.load(config)
+    telemetry.check_settings(settings)
     app = Flask(__name__)
     app.config.update(settings)
     app.config.setdefault("CLOCK", oauth.default_clock)
@@ -161,7 +162,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_audit.bp)
     app.register_blueprint(docs.bp)
     app.after_request(_no_store)
-    app.after_request(_request_id)
+    # the request id, the JSON request line and the request metrics, for every response
+    telemetry.init_app(app)
 
     from gateway import cli
 

@@ -101,6 +101,19 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         float,
         "After a secret rotation, hours the old secret keeps signing beside the new one.",
     ),
+    "METRICS": (
+        "off",
+        str,
+        "GET /metrics (Prometheus): off (404), port (served only on METRICS_PORT) or token "
+        "(needs METRICS_TOKEN as a bearer token).",
+    ),
+    "METRICS_PORT": (9100, int, "Port that serves /metrics alone when METRICS=port."),
+    "METRICS_TOKEN": (
+        "",
+        str,
+        "Bearer token /metrics requires when METRICS=token (at least 16 characters).",
+    ),
+    "LOG_LEVEL": ("info", str, "Level of the JSON log lines on stdout (debug, info, warning)."),
 }
 
 

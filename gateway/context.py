@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, g
 
@@ -12,6 +13,7 @@ from gateway.db import Database
 from gateway.models import ANONYMOUS, Conn, Principal
 
 _KEY = "gateway_context"
+_STATE_KEY = "gateway_request_state"
 
 
 @dataclass
@@ -54,7 +56,8 @@ def transaction(db: Database, *, required_scopes: Sequence[str] = ()) -> Iterato
     """
     ctx = RequestContext(
         clock=current_app.config["CLOCK"],
-        request_id=secrets.token_hex(8),
+        # the id the request's telemetry already answers with (gateway.telemetry)
+        request_id=request_state().get("request_id") or secrets.token_hex(8),
         required_scopes=tuple(required_scopes),
     )
     setattr(g, _KEY, ctx)
@@ -64,6 +67,16 @@ def transaction(db: Database, *, required_scopes: Sequence[str] = ()) -> Iterato
             yield ctx
         finally:
             ctx._conn = None
+
+
+def request_state() -> dict[str, Any]:
+    """Values of the request being served that live outside its transaction: when it started,
+    the id it answers with, what it ingested (gateway.telemetry keeps them here)."""
+    state: dict[str, Any] | None = g.get(_STATE_KEY)
+    if state is None:
+        state = {}
+        setattr(g, _STATE_KEY, state)
+    return state
 
 
 def find() -> RequestContext | None:

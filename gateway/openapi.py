@@ -96,7 +96,7 @@ from schemas.whitelist import (
 )
 
 # Routes that describe the API rather than being part of it.
-UNDOCUMENTED = {"static", "docs.page", "docs.openapi_json"}
+UNDOCUMENTED = {"static", "docs.page", "docs.openapi_json", "metrics.metrics_view"}
 
 SCOPE_DESCRIPTIONS = {
     "transcripts:read": "Skill developers: read your own skills' redacted transcripts.",

@@ -2,6 +2,9 @@
 
 import json
 import os
+import secrets
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -11,12 +14,9 @@ from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.sync import SyncWorker
 
-from gateway import create_app
+from gateway import create_app, logs, metrics
 from gateway.models import ANONYMOUS, Principal
 
-# Path without the query string, no referer: a token someone put in a URL (which the gateway
-# refuses) or a filter value must not end up in a log file.
-ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 # The worker class `skillgw serve` and deploy/gunicorn.conf.py both run.
 WORKER_CLASS = "gateway.server.JsonErrorWorker"
 # A request line or header block this large is an attack or a bug, not a transcript query.
@@ -95,6 +95,8 @@ class JsonErrorWorker(SyncWorker):  # type: ignore[misc]
             "Connection: close\r\n"
             "Content-Type: application/json\r\n"
             "Cache-Control: no-store\r\n"
+            # every answer carries an id, these too (the app never saw the request)
+            f"X-Request-Id: {secrets.token_hex(8)}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         try:
@@ -133,6 +135,47 @@ class GatewayApplication(BaseApplication):  # type: ignore[misc]
         return self.factory()
 
 
+def gunicorn_telemetry(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """gunicorn settings for the logs and metrics (`skillgw serve`, deploy/gunicorn.conf.py).
+
+    JSON log lines on stdout, gunicorn's error log included; no gunicorn access log (the app's
+    request line replaces it, and holds no address, path or query). Workers keep their metric
+    values in PROMETHEUS_MULTIPROC_DIR (a fresh temporary folder unless set), emptied when the
+    master starts; a worker's gauges go with it.
+    """
+    made = metrics.MULTIPROC_ENV not in os.environ
+    if made:
+        os.environ[metrics.MULTIPROC_ENV] = tempfile.mkdtemp(prefix="gateway-metrics-")
+
+    def on_starting(_arbiter: Any) -> None:
+        metrics.prepare_multiprocess_dir(os.environ[metrics.MULTIPROC_ENV])
+
+    def on_exit(_arbiter: Any) -> None:
+        if made:
+            shutil.rmtree(os.environ[metrics.MULTIPROC_ENV], ignore_errors=True)
+
+    def child_exit(_arbiter: Any, worker: Any) -> None:
+        metrics.worker_exited(worker.pid)
+
+    return {
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": str(settings.get("LOG_LEVEL", "info")),
+        "logconfig_dict": logs.config_dict(str(settings.get("LOG_LEVEL", "info"))),
+        "on_starting": on_starting,
+        "child_exit": child_exit,
+        "on_exit": on_exit,
+    }
+
+
+def metrics_bind(settings: Mapping[str, Any], host: str) -> list[str]:
+    """The extra address to bind when /metrics has a port of its own (else none)."""
+    if settings.get("METRICS") != "port":
+        return []
+    port = int(settings["METRICS_PORT"])
+    return [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+
+
 def prepare(settings: Mapping[str, Any]) -> None:
     """Build the app once in the master, without a database, before any worker starts.
 
@@ -163,16 +206,14 @@ def serve(
             on_ready(f"http://{host}:{port}")
 
     options = {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        **gunicorn_telemetry(settings),
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+        + metrics_bind(settings, host),
         "workers": workers,
         "worker_class": WORKER_CLASS,
         "limit_request_line": LIMIT_REQUEST_LINE,
         "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "preload_app": False,
-        "accesslog": "-",
-        "access_log_format": ACCESS_LOG_FORMAT,
-        "errorlog": "-",
-        "loglevel": "info",
         "graceful_timeout": 10,
         "timeout": 30,
         # one shared control socket per user would collide between two running gateways

@@ -297,7 +297,7 @@ def test_demo_serves_the_printed_credentials_and_reruns_without_duplicates(
     finally:
         assert demo.stop() == 0
     log = demo.log.read_text()
-    assert "GET /v1/skills HTTP/1.1" in log  # the access log is on ...
+    assert '"route":"/v1/skills","status":200' in log  # the request log is on ...
     assert token not in log  # ... and holds no token
     first_counts = _demo_counts(fresh_database)
     assert first_counts[:2] == (4, int(size))

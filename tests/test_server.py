@@ -205,8 +205,10 @@ def test_serve_refuses_memory_counters_with_several_workers(tmp_path: Path):
     assert not (tmp_path / "postgres").exists()
 
 
-def test_the_container_config_refuses_them_too(monkeypatch):
+def test_the_container_config_refuses_them_too(monkeypatch, tmp_path):
     config_file = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
+    # the config sets it for its workers: it must not outlive this test in this process
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     monkeypatch.setenv("GATEWAY_RATELIMIT_STORAGE_URI", "memory://")
     monkeypatch.setenv("GATEWAY_WORKERS", "4")
 

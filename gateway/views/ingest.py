@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from gateway import telemetry
 from gateway.context import RequestContext
 from gateway.services import ingest as ingest_service
 from gateway.views.bodies import json_body
@@ -30,6 +31,7 @@ _INTERACTIONS_OUT = IngestedInteractionsSchema()
 def ingest_users(ctx: RequestContext) -> dict[str, Any]:
     batch = _USERS_IN.load(json_body())
     rows = ingest_service.ingest_users(ctx.conn, batch["users"])
+    telemetry.ingested("users", len(rows))
     body: dict[str, Any] = _USERS_OUT.dump({"accepted": len(rows)})
     return body
 
@@ -39,6 +41,7 @@ def ingest_users(ctx: RequestContext) -> dict[str, Any]:
 def ingest_interactions(ctx: RequestContext) -> dict[str, Any]:
     batch = _INTERACTIONS_IN.load(json_body())
     results = ingest_service.ingest_interactions(ctx.conn, batch["interactions"], now=ctx.now())
+    telemetry.ingested("interactions", len(results))
     body: dict[str, Any] = _INTERACTIONS_OUT.dump(
         {
             "accepted": len(results),
