@@ -1,0 +1,324 @@
+"""Faults under load on the real server (gunicorn): a PostgreSQL restart, Redis stopped, slow
+statements. Callers see 503 with Retry-After or the documented policy, never another 5xx; the
+server recovers by itself; no write it acknowledged is lost."""
+
+import http.client
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from factories import BINDING_KEY, Factory
+from live_server import HOST, LiveServer, clean_env
+from private_services import PrivatePostgres, PrivateRedis
+from psycopg.rows import dict_row
+
+from gateway import migrate, security
+
+pytestmark = [pytest.mark.committed, pytest.mark.slow]
+
+LEAKS = re.compile(r"Traceback|psycopg|SQLSTATE|redis\.exceptions|File \"/|PoolTimeout|statement")
+SERVER_ENV = {
+    "GATEWAY_SECRET_KEY": "test-secret",
+    "GATEWAY_PSEUDONYM_KEYS": "k1:" + "ab" * 32,
+    "GATEWAY_TOKEN_ADDRESS_RATE_LIMIT": "100000 per minute",
+    "GATEWAY_AUTH_FAILURE_RATE_LIMIT": "100000 per minute",
+}
+
+
+@dataclass
+class Answer:
+    kind: str
+    started: float
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    key: str = ""  # what a write wrote: the platform's interaction id, the issued token
+
+
+@dataclass
+class Load:
+    """Threads calling the server in a loop, each one kind of request, until stopped."""
+
+    server: LiveServer
+    answers: list[Answer] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, call: Callable[[], tuple[str, str, dict[str, str], str, str]]) -> None:
+        """`call()` gives (method, path, headers, body, key) for the next request of `kind`."""
+
+        def loop() -> None:
+            connection = http.client.HTTPConnection(HOST, self.server.port, timeout=20)
+            while not self._stop.is_set():
+                method, path, headers, body, key = call()
+                started = time.monotonic()
+                try:
+                    connection.request(method, path, body=body or None, headers=headers)
+                    response = connection.getresponse()
+                    answer = Answer(
+                        kind,
+                        started,
+                        response.status,
+                        {k.lower(): v for k, v in response.getheaders()},
+                        response.read(),
+                        key,
+                    )
+                except (ConnectionError, http.client.HTTPException, TimeoutError):
+                    # gunicorn's sync workers close after each answer: connect again
+                    connection.close()
+                    connection = http.client.HTTPConnection(HOST, self.server.port, timeout=20)
+                    continue
+                if answer.headers.get("connection", "").lower() == "close":
+                    connection.close()
+                with self._lock:
+                    self.answers.append(answer)
+            connection.close()
+
+        self._threads.append(threading.Thread(target=loop, daemon=True))
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def snapshot(self) -> list[Answer]:
+        with self._lock:
+            return list(self.answers)
+
+
+def assert_unavailable(answer: Answer) -> None:
+    assert answer.status == 503, (answer.kind, answer.status, answer.body)
+    assert int(answer.headers["retry-after"]) > 0
+    assert answer.headers["content-type"] == "application/json"
+    body = json.loads(answer.body)
+    assert set(body) == {"error", "error_description", "details"}
+    assert body["error"] == "temporarily_unavailable"
+    assert not LEAKS.search(answer.body.decode())
+
+
+def form_token_request(credentials: Any) -> str:
+    return (
+        f"grant_type=client_credentials&client_id={credentials.client_id}"
+        f"&client_secret={credentials.client_secret}"
+    )
+
+
+def mint(server: LiveServer, credentials: Any) -> dict[str, str]:
+    status, _, body = server.request(
+        "POST",
+        "/oauth/token",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=form_token_request(credentials),
+    )
+    assert status == 200, body
+    return {"Authorization": f"Bearer {json.loads(body)['access_token']}"}
+
+
+# --- a PostgreSQL restart under load
+
+
+@pytest.fixture(scope="module")
+def private_pg() -> Iterator[PrivatePostgres]:
+    cluster = PrivatePostgres()
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@dataclass
+class World:
+    owner_url: str
+    platform: Any
+    developer: int
+    skill: str
+    platform_user: str
+    interaction: str
+    reader: Any
+
+
+@pytest.fixture(scope="module")
+def restart_database(private_pg) -> str:
+    """The private cluster's gateway database, migrated; its owner URL."""
+    owner_url = private_pg.database("gateway")
+    migrate.upgrade(owner_url, binding_key=BINDING_KEY)
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        # the reader's limit stays out of the way: the answers are about the outage
+        conn.execute(
+            "INSERT INTO tiers (name, transcripts_readable, fields, retention_days, "
+            "redaction_policy, page_size, rate_limit) "
+            "VALUES ('unlimited', true, '{utterance}', 30, 'standard', 10, '100000 per minute')"
+        )
+    return owner_url
+
+
+@pytest.fixture
+def restart_world(restart_database) -> World:
+    """A platform, and a developer with one consented interaction, each with a fresh client
+    (the platform's limit is a fixed 60 a minute: one run's worth)."""
+    with psycopg.connect(restart_database, autocommit=True, row_factory=dict_row) as conn:
+        make = Factory(conn)
+        developer = make.developer(tier="unlimited")
+        skill = make.skill(developer)
+        user = make.user()
+        make.consent(user, skill, granted_at=datetime.now(UTC) - timedelta(days=1))
+        platform_user = make.rows("SELECT platform_user_id FROM users WHERE id = %s", (user,))[0]
+        return World(
+            owner_url=restart_database,
+            platform=make.client(kind="platform"),
+            developer=developer,
+            skill=skill,
+            platform_user=platform_user["platform_user_id"],
+            interaction=make.interaction(skill, user),
+            reader=make.client(developer_id=developer),
+        )
+
+
+@pytest.fixture(scope="module")
+def restart_server(private_pg, restart_database, tmp_path_factory) -> Iterator[LiveServer]:
+    env = clean_env(
+        GATEWAY_DATABASE_URL=restart_database,
+        GATEWAY_DATA_DIR=str(tmp_path_factory.mktemp("restart-data")),
+        GATEWAY_POOL_TIMEOUT="0.5",
+        **SERVER_ENV,
+        GATEWAY_TOKEN_RATE_LIMIT="100000 per minute",
+    )
+    server = LiveServer(tmp_path_factory.mktemp("restart-logs"), env, workers=2, name="restart")
+    yield server
+    server.stop()
+
+
+def restart_load(server: LiveServer, world: World) -> Load:
+    """Ingest (one interaction a request), token issuance and reads of one interaction."""
+    load = Load(server)
+    platform = mint(server, world.platform)
+    reader = mint(server, world.reader)
+    json_headers = {**platform, "Content-Type": "application/json"}
+
+    def ingest() -> tuple[str, str, dict[str, str], str, str]:
+        interaction_id = f"restart-{uuid.uuid4().hex}"
+        record = {
+            "interaction_id": interaction_id,
+            "skill_id": world.skill,
+            "user_id": world.platform_user,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "utterance": "book a table for two at eight",
+            "response": "Booked for two at eight.",
+            "intent": "BookTable",
+            "outcome": "success",
+        }
+        body = json.dumps({"interactions": [record]})
+        return "POST", "/v1/ingest/interactions", json_headers, body, interaction_id
+
+    def token() -> tuple[str, str, dict[str, str], str, str]:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return "POST", "/oauth/token", headers, form_token_request(world.reader), ""
+
+    def read() -> tuple[str, str, dict[str, str], str, str]:
+        return "GET", f"/v1/skills/{world.skill}/interactions/{world.interaction}", reader, "", ""
+
+    for kind, call in (("ingest", ingest), ("token", token), ("read", read)):
+        load.add(kind, call)
+    return load
+
+
+KINDS = {"ingest", "token", "read"}
+
+
+def served_for(answers: list[Answer], *, since: float, seconds: float) -> bool:
+    """Whether every answer for `seconds` (after `since`) was a 200, of every kind."""
+    refused = [a.started for a in answers if a.status != 200]
+    calm = max([since, *refused])
+    after = [a for a in answers if a.started > calm]
+    return bool(after) and after[-1].started - calm >= seconds and KINDS <= {a.kind for a in after}
+
+
+def until(predicate: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+def test_a_postgres_restart_under_load_is_503s_then_service_without_losing_a_write(
+    private_pg, restart_world, restart_server, mode
+):
+    load = restart_load(restart_server, restart_world)
+    load.start()
+    try:
+        until(lambda: {a.kind for a in load.snapshot() if a.status == 200} >= KINDS, 10)
+        private_pg.stop(mode)  # fast: sessions are ended; immediate: a crash, then recovery
+        down = time.monotonic()
+        until(lambda: sum(a.status == 503 and a.started > down for a in load.snapshot()) >= 4, 10)
+        private_pg.start()
+        up = time.monotonic()
+        # each worker's pool reconnects on its own: wait for a second of nothing but 200s
+        until(lambda: served_for(load.snapshot(), since=up, seconds=1.0), 15)
+    finally:
+        load.stop()
+    answers = load.snapshot()
+
+    # during the outage: 503 with Retry-After, never another 5xx (nor anything else)
+    assert {a.status for a in answers} == {200, 503}
+    for answer in answers:
+        if answer.status == 503:
+            assert_unavailable(answer)
+    # service resumed by itself, within seconds of the server accepting connections again
+    last_refusal = max(a.started for a in answers if a.status != 200)
+    assert last_refusal - up < 10
+    print(f"\n{mode}: {len(answers)} requests, {sum(a.status == 503 for a in answers)} 503s, "
+          f"the last one {max(last_refusal - up, 0):.2f}s after the restart")
+
+    # every acknowledged write is in the database
+    ingested = {a.key for a in answers if a.kind == "ingest" and a.status == 200}
+    tokens = [
+        json.loads(a.body)["access_token"]
+        for a in answers
+        if a.kind == "token" and a.status == 200
+    ]
+    reads = sum(a.kind == "read" and a.status == 200 for a in answers)
+    assert ingested and tokens and reads
+    with psycopg.connect(restart_world.owner_url, row_factory=dict_row) as conn:
+        stored = {
+            row["platform_interaction_id"]
+            for row in conn.execute(
+                "SELECT l.platform_interaction_id FROM ingested_interactions l "
+                "JOIN interactions i ON i.id = l.interaction_id "
+                "WHERE l.platform_interaction_id = ANY(%s)",
+                (list(ingested),),
+            )
+        }
+        assert ingested - stored == set()
+        digests = [security.token_digest(token) for token in tokens]
+        issued = conn.execute(
+            "SELECT count(*) AS n FROM oauth_tokens t JOIN audit_events e "
+            "ON e.action = 'token.issued' AND e.subject = t.id::text "
+            "WHERE t.token_digest = ANY(%s)",
+            (digests,),
+        ).fetchone()
+        assert issued["n"] == len(tokens)
+        logged = conn.execute(
+            "SELECT (SELECT count(*) FROM access_log WHERE client_id = %(c)s) AS rows, "
+            "(SELECT count(*) FROM audit_events WHERE action = 'transcripts.read' "
+            "AND actor_id = %(c)s) AS events",
+            {"c": restart_world.reader.client_id},
+        ).fetchone()
+        # a 503 may come after its commit (the answer to COMMIT lost): never fewer, maybe more
+        assert logged["rows"] >= reads and logged["events"] >= reads
+
+
