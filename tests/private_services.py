@@ -45,8 +45,16 @@ class PrivatePostgres:
             self._user = pwd.getpwnam(CLUSTER_USER)
             os.chown(self.folder, self._user.pw_uid, self._user.pw_gid)
         self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-            "--no-sync", "--no-instructions",
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
         )
         self.start()
 
@@ -65,7 +73,7 @@ class PrivatePostgres:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-o", options, "start")
 
     def stop(self, mode: str = "fast") -> None:
-        """Stop the server: `fast` (clients disconnected) or `immediate` (a crash, then recovery)."""
+        """Stop: `fast` (sessions ended) or `immediate` (a crash, recovery at the next start)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def wait_ready(self, timeout: float = 30.0) -> None:
@@ -107,8 +115,16 @@ class PrivateRedis:
         self.process = subprocess.Popen(
             [
                 shutil.which("redis-server") or "/usr/bin/redis-server",
-                "--bind", HOST, "--port", str(self.port), "--save", "", "--appendonly", "no",
-                "--dir", str(self.folder),
+                "--bind",
+                HOST,
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -281,15 +281,15 @@ def test_a_postgres_restart_under_load_is_503s_then_service_without_losing_a_wri
     # service resumed by itself, within seconds of the server accepting connections again
     last_refusal = max(a.started for a in answers if a.status != 200)
     assert last_refusal - up < 10
-    print(f"\n{mode}: {len(answers)} requests, {sum(a.status == 503 for a in answers)} 503s, "
-          f"the last one {max(last_refusal - up, 0):.2f}s after the restart")
+    print(
+        f"\n{mode}: {len(answers)} requests, {sum(a.status == 503 for a in answers)} 503s, "
+        f"the last one {max(last_refusal - up, 0):.2f}s after the restart"
+    )
 
     # every acknowledged write is in the database
     ingested = {a.key for a in answers if a.kind == "ingest" and a.status == 200}
     tokens = [
-        json.loads(a.body)["access_token"]
-        for a in answers
-        if a.kind == "token" and a.status == 200
+        json.loads(a.body)["access_token"] for a in answers if a.kind == "token" and a.status == 200
     ]
     reads = sum(a.kind == "read" and a.status == 200 for a in answers)
     assert ingested and tokens and reads
@@ -322,3 +322,136 @@ def test_a_postgres_restart_under_load_is_503s_then_service_without_losing_a_wri
         assert logged["rows"] >= reads and logged["events"] >= reads
 
 
+# --- Redis stopped mid-load
+
+REDIS_LIMIT = 20
+REDIS_TOKEN_LIMIT = 10
+WORKERS = 2
+
+
+def blast(
+    server: LiveServer, method: str, path: str, headers: dict[str, str], n: int, body: str = ""
+) -> list[Answer]:
+    """`n` requests at once, as far as threads allow."""
+    barrier = threading.Barrier(n, timeout=60)
+
+    def one(_: int) -> Answer:
+        barrier.wait()
+        started = time.monotonic()
+        status, answered, content = server.request(method, path, headers=headers, body=body)
+        return Answer(path, started, status, {k.lower(): v for k, v in answered.items()}, content)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def redis_server(owner_url, private_redis, tmp_path) -> Iterator[LiveServer]:
+    env = clean_env(
+        GATEWAY_DATABASE_URL=owner_url,
+        GATEWAY_DATA_DIR=str(tmp_path / "data"),
+        GATEWAY_RATELIMIT_STORAGE_URI=private_redis.url,
+        GATEWAY_WORKERS=str(WORKERS),
+        GATEWAY_TOKEN_RATE_LIMIT=f"{REDIS_TOKEN_LIMIT} per minute",
+        **SERVER_ENV,
+    )
+    server = LiveServer(tmp_path, env, workers=WORKERS, name="redis")
+    yield server
+    server.stop()
+
+
+def test_redis_stopped_mid_load_falls_back_to_each_workers_share_and_never_500(
+    redis_server, private_redis, committed_make
+):
+    tier = f"redis-{uuid.uuid4().hex[:8]}"
+    committed_make.conn.execute(
+        "INSERT INTO tiers (name, transcripts_readable, fields, retention_days, "
+        "redaction_policy, page_size, rate_limit) "
+        "VALUES (%s, true, '{utterance}', 30, 'standard', 10, %s)",
+        (tier, f"{REDIS_LIMIT} per minute"),
+    )
+    credentials = committed_make.client(developer_id=committed_make.developer(tier=tier))
+    headers = mint(redis_server, credentials)
+    before = blast(redis_server, "GET", "/v1/developer", headers, REDIS_LIMIT // 2)
+    assert [a.status for a in before] == [200] * (REDIS_LIMIT // 2)
+    assert any(credentials.client_id.encode() in key for key in private_redis.keys())
+
+    private_redis.stop()
+    during = blast(redis_server, "GET", "/v1/developer", headers, 3 * REDIS_LIMIT)
+    tokens = blast(
+        redis_server,
+        "POST",
+        "/oauth/token",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        3 * REDIS_TOKEN_LIMIT,
+        body=form_token_request(credentials),
+    )
+
+    for answer in during + tokens:
+        assert answer.status in (200, 429), (answer.status, answer.body)
+        assert not LEAKS.search(answer.body.decode())
+        if answer.status == 429:
+            assert int(answer.headers["retry-after"]) > 0
+    # the policy: counters in each worker, each holding its share of the limit, so the
+    # server as a whole allows no more than the limit; never unlimited, never shut
+    allowed = sum(a.status == 200 for a in during)
+    assert REDIS_LIMIT // WORKERS <= allowed <= REDIS_LIMIT
+    issued = sum(a.status == 200 for a in tokens)
+    assert REDIS_TOKEN_LIMIT // WORKERS <= issued <= REDIS_TOKEN_LIMIT
+    status, _, _ = redis_server.request("GET", "/healthz")
+    assert status == 200
+
+
+# --- slow statements: every worker stuck on a lock
+
+
+@pytest.fixture
+def slow_server(owner_url, tmp_path) -> Iterator[LiveServer]:
+    env = clean_env(
+        GATEWAY_DATABASE_URL=owner_url,
+        GATEWAY_DATA_DIR=str(tmp_path / "data"),
+        GATEWAY_STATEMENT_TIMEOUT_MS="400",
+        GATEWAY_POOL_TIMEOUT="0.4",
+        GATEWAY_WORKERS=str(WORKERS),
+        **SERVER_ENV,
+    )
+    server = LiveServer(tmp_path, env, workers=WORKERS, name="slow")
+    yield server
+    server.stop()
+
+
+def test_slow_statements_are_503s_and_leave_no_worker_hung(slow_server, committed_make, owner_url):
+    developer = committed_make.developer(tier="standard")
+    committed_make.skill(developer)
+    headers = mint(slow_server, committed_make.client(developer_id=developer))
+    assert slow_server.request("GET", "/v1/skills", headers=headers)[0] == 200
+
+    with psycopg.connect(owner_url) as locker:
+        locker.execute("LOCK TABLE skills IN ACCESS EXCLUSIVE MODE")
+        # more requests than workers: each worker takes them one after another, each waits on
+        # the lock until the statement timeout cancels it
+        stuck = blast(slow_server, "GET", "/v1/skills", headers, 4 * WORKERS)
+        # right after, with the lock still held: the workers are free again
+        health = slow_server.request("GET", "/healthz")
+        locker.rollback()
+
+    for answer in stuck:
+        assert_unavailable(answer)
+    assert health[0] == 200
+    assert slow_server.request("GET", "/v1/skills", headers=headers)[0] == 200
+    log = slow_server.log.read_text()
+    assert "WORKER TIMEOUT" not in log
+    assert log.count("Booting worker") == WORKERS  # none died and was replaced
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        stale = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND usename = 'gateway_app' AND state LIKE 'idle in transaction%'"
+        ).fetchone()
+    assert stale == (0,)

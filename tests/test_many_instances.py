@@ -96,9 +96,7 @@ def blast(calls: list[Callable[[], tuple[int, Any, Any]]]) -> list[int]:
 # --- one count across instances
 
 
-def test_a_limit_of_n_allows_exactly_n_across_both_instances(
-    instances, committed_make, redis_db
-):
+def test_a_limit_of_n_allows_exactly_n_across_both_instances(instances, committed_make, redis_db):
     tier = f"many-{uuid.uuid4().hex[:8]}"
     committed_make.conn.execute(
         "INSERT INTO tiers (name, transcripts_readable, fields, retention_days, "
