@@ -140,6 +140,8 @@ class Reader:
         self.interaction = make.interaction(self.skill, self.user)
         self.credentials = make.client(developer_id=self.developer)
         self.headers = mint(a, self.credentials)
+        self.a = a
+        self.admin = {**mint(a, make.client(kind="admin")), "Content-Type": "application/json"}
         self.path = f"/v1/skills/{self.skill}/interactions/{self.interaction}"
 
     def statuses(self, server: LiveServer, times: int = 4) -> list[int]:
@@ -172,15 +174,26 @@ def suspend_developer(reader: Reader) -> None:
     )
 
 
-def change_tier(reader: Reader) -> None:
-    # down to the tier without transcripts
-    reader.make._run(
-        developers_service.grant_tier,
-        actor=audit.SYSTEM,
-        developer_id=reader.developer,
-        tier="none",
-        reason="downgraded",
+def grant(reader: Reader, tier: str) -> None:
+    """An admin moves the reader to `tier` through the admin API of instance `a`."""
+    status, _, body = reader.a.request(
+        "POST",
+        f"/v1/admin/developers/{reader.developer}/grants",
+        headers=reader.admin,
+        body=json.dumps({"tier": tier, "reason": "reviewed"}),
     )
+    assert status == 201, body
+
+
+def change_tier(reader: Reader) -> None:
+    # the whitelist removal: the grant ends, the developer is on `none` (no transcripts)
+    status, _, body = reader.a.request(
+        "DELETE",
+        f"/v1/admin/developers/{reader.developer}/grants/current",
+        headers=reader.admin,
+        body=json.dumps({"reason": "review failed"}),
+    )
+    assert status == 200, body
 
 
 @pytest.mark.parametrize(
@@ -217,13 +230,7 @@ def test_a_tier_raised_through_one_instance_shows_more_on_the_next_request_throu
         status, body = get_json(server, reader.path, reader.headers)
         assert status == 200 and "response" not in body  # standard: no assistant responses
 
-    reader.make._run(
-        developers_service.grant_tier,
-        actor=audit.SYSTEM,
-        developer_id=reader.developer,
-        tier="trusted",
-        reason="audited partner",
-    )
+    grant(reader, "trusted")
 
     for server in (b, a):
         for _ in range(4):
