@@ -19,9 +19,15 @@ import pytest
 from factories import BINDING_KEY, Factory
 from live_server import HOST, LiveServer, clean_env
 from private_services import PrivatePostgres, PrivateRedis
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
 from gateway import migrate, security
+from gateway.db import PooledDatabase
+from gateway.exceptions import Unavailable
+from gateway.models import SYSTEM
+from gateway.services import audit
+from gateway.services import consents as consents_service
 
 pytestmark = [pytest.mark.committed, pytest.mark.slow]
 
@@ -149,6 +155,7 @@ class World:
     platform_user: str
     interaction: str
     reader: Any
+    consenting: list[str]  # users without a consent yet, for consent writes under load
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +192,7 @@ def restart_world(restart_database) -> World:
             platform_user=platform_user["platform_user_id"],
             interaction=make.interaction(skill, user),
             reader=make.client(developer_id=developer),
+            consenting=[make.user() for _ in range(100)],
         )
 
 
@@ -236,7 +244,52 @@ def restart_load(server: LiveServer, world: World) -> Load:
     return load
 
 
-KINDS = {"ingest", "token", "read"}
+def consent_writer(load: Load, world: World) -> Callable[[], None]:
+    """A thread granting consents through the app's own pool and transaction (no HTTP route
+    writes consents): a grant whose transaction committed without an error is acknowledged;
+    `Unavailable` is the 503 a route would answer. Returns the function closing its pool."""
+    app_url = make_conninfo(world.owner_url, user=migrate.APP_ROLE)
+    db = PooledDatabase(app_url, min_size=1, max_size=1, timeout=0.5, binding_key=BINDING_KEY)
+    db.open(wait=True)
+    users = iter(world.consenting)
+
+    def loop() -> None:
+        while not load._stop.is_set():
+            user = next(users, None)
+            if user is None:
+                return
+            started = time.monotonic()
+            try:
+                with db.transaction(SYSTEM) as conn:
+                    consents_service.grant_consent(
+                        conn, actor=audit.SYSTEM, user_id=user, skill_id=world.skill
+                    )
+                status = 200
+            except Unavailable:
+                status = 503
+            except Exception:  # anything else is what this test looks for
+                status = 500
+            body = json.dumps(
+                {"error": "temporarily_unavailable", "error_description": "", "details": {}}
+            )
+            headers = {"retry-after": "5", "content-type": "application/json"}
+            answer = Answer(
+                "consent",
+                started,
+                status,
+                headers if status == 503 else {},
+                body.encode() if status == 503 else b"",
+                user,
+            )
+            with load._lock:
+                load.answers.append(answer)
+            time.sleep(0.02)
+
+    load._threads.append(threading.Thread(target=loop, daemon=True))
+    return db.close
+
+
+KINDS = {"ingest", "token", "read", "consent"}
 
 
 def served_for(answers: list[Answer], *, since: float, seconds: float) -> bool:
@@ -259,6 +312,7 @@ def test_a_postgres_restart_under_load_is_503s_then_service_without_losing_a_wri
     private_pg, restart_world, restart_server, mode
 ):
     load = restart_load(restart_server, restart_world)
+    close_consent_pool = consent_writer(load, restart_world)
     load.start()
     try:
         until(lambda: {a.kind for a in load.snapshot() if a.status == 200} >= KINDS, 10)
@@ -271,6 +325,7 @@ def test_a_postgres_restart_under_load_is_503s_then_service_without_losing_a_wri
         until(lambda: served_for(load.snapshot(), since=up, seconds=1.0), 15)
     finally:
         load.stop()
+        close_consent_pool()
     answers = load.snapshot()
 
     # during the outage: 503 with Retry-After, never another 5xx (nor anything else)
@@ -292,7 +347,8 @@ def test_a_postgres_restart_under_load_is_503s_then_service_without_losing_a_wri
         json.loads(a.body)["access_token"] for a in answers if a.kind == "token" and a.status == 200
     ]
     reads = sum(a.kind == "read" and a.status == 200 for a in answers)
-    assert ingested and tokens and reads
+    consented = {a.key for a in answers if a.kind == "consent" and a.status == 200}
+    assert ingested and tokens and reads and consented
     with psycopg.connect(restart_world.owner_url, row_factory=dict_row) as conn:
         stored = {
             row["platform_interaction_id"]
@@ -304,6 +360,16 @@ def test_a_postgres_restart_under_load_is_503s_then_service_without_losing_a_wri
             )
         }
         assert ingested - stored == set()
+        granted = {
+            str(row["user_id"])
+            for row in conn.execute(
+                "SELECT c.user_id FROM consents c JOIN audit_events e "
+                "ON e.action = 'consent.granted' AND e.subject = c.user_id::text "
+                "WHERE c.skill_id = %s AND c.revoked_at IS NULL",
+                (restart_world.skill,),
+            )
+        }
+        assert consented - granted == set()
         digests = [security.token_digest(token) for token in tokens]
         issued = conn.execute(
             "SELECT count(*) AS n FROM oauth_tokens t JOIN audit_events e "
