@@ -65,7 +65,10 @@ PLAN = [kind for weight, kind in MIX for _ in range(weight)]
 
 _APP_CONNECTIONS = """
 SELECT count(*) AS n,
-       count(*) FILTER (WHERE state LIKE 'idle in transaction%%') AS idle_in_transaction
+       -- a request's transaction between two statements is idle for a moment; a stuck one
+       -- stays so
+       count(*) FILTER (WHERE state LIKE 'idle in transaction%%'
+                        AND now() - state_change > interval '5 seconds') AS idle_in_transaction
 FROM pg_stat_activity WHERE datname = %s AND usename = 'gateway_app'
 """
 
@@ -268,13 +271,13 @@ def main() -> None:
         print(
             f"\n{'requests':>9} {'equiv min':>9} {'real s':>7} "
             + " ".join(f"{'rss ' + str(pid) + ' MiB':>15}" for pid in pids)
-            + f" {'app conns':>9} {'idle tx':>7} {'p50 ms':>7} {'p99 ms':>7}"
+            + f" {'app conns':>9} {'idle tx>5s':>10} {'p50 ms':>7} {'p99 ms':>7}"
         )
         for sent, real, rss, conns, p50, p99 in samples:
             cells = " ".join(f"{rss[pid]:15.2f}" if pid in rss else f"{'-':>15}" for pid in pids)
             print(
                 f"{sent:9d} {sent / args.rate / 60:9.1f} {real:7.1f} {cells} "
-                f"{conns['n']:9d} {conns['idle_in_transaction']:7d} {p50:7.2f} {p99:7.2f}"
+                f"{conns['n']:9d} {conns['idle_in_transaction']:10d} {p50:7.2f} {p99:7.2f}"
             )
         print()
         # growth over the run: from the sample after warm-up, and from the end of the first
