@@ -1824,6 +1824,56 @@ MUTANTS: list[Mutant] = [
         ],
         ["tests/ops/test_no_store.py"],
     ),
+    # --- faults and many instances (real servers: slow, so one focused test each)
+    m(
+        "database-loss-is-500",
+        "9",
+        "a lost or cancelled database connection is a 500, not a 503 with Retry-After",
+        [
+            (
+                "gateway/db.py",
+                "        except psycopg.OperationalError as exc:\n"
+                '            logger.warning("database unavailable: %s", exc.__class__.__name__)\n'
+                "            raise Unavailable() from exc\n",
+                "",
+            ),
+            (
+                "gateway/views/errors.py",
+                "    app.register_error_handler(psycopg.OperationalError, _database_error)\n",
+                "",
+            ),
+        ],
+        ["tests/test_faults_server.py::test_slow_statements_are_503s_and_leave_no_worker_hung"],
+    ),
+    m(
+        "redis-limits-per-process",
+        "3",
+        "a Redis storage setting counts in each process's memory instead",
+        [
+            (
+                "gateway/limits.py",
+                "        options = {**REDIS_TIMEOUTS, **options}",
+                '        uri, options = "memory://", {}',
+            )
+        ],
+        ["tests/test_many_instances.py::test_a_limit_of_n_allows_exactly_n_across_both_instances"],
+    ),
+    m(
+        "fallback-limit-not-shared",
+        "3",
+        "with the storage down, every worker allows the whole limit",
+        [
+            (
+                "gateway/limits.py",
+                "    if not limiter._storage_dead or workers <= 1:",
+                "    if True:",
+            )
+        ],
+        [
+            "tests/test_faults_server.py::"
+            "test_redis_stopped_mid_load_falls_back_to_each_workers_share_and_never_500"
+        ],
+    ),
 ]
 
 

@@ -17,6 +17,13 @@ CASE WHEN gt.recertify_days IS NULL THEN tg.expires_at
                 tg.granted_at + make_interval(days => gt.recertify_days)) END
 """
 
+# The moment tiers are judged at: the caller's clock when it gives one (tests, the request's
+# clock), the database's otherwise.
+AS_OF = "CROSS JOIN (SELECT coalesce(%(now)s::timestamptz, now()) AS now) c"
+
+# The tier the newest grant `g` decides as of `c.now`: its own until it ends, then 'none'.
+CURRENT_TIER = "coalesce(CASE WHEN g.ends_at IS NULL OR g.ends_at > c.now THEN g.tier END, 'none')"
+
 # The current tier is the newest grant, until it ends; after that, and without any grant, it is
 # 'none'. An older grant never comes back when a newer one ends: each grant is a decision that
 # replaces the one before. Resolved at read time against the caller's clock, so an expiry
@@ -27,7 +34,7 @@ SELECT d.id, d.name AS developer_name, d.suspended_at,
        t.name, t.transcripts_readable, t.fields, t.retention_days, t.redaction_policy,
        t.page_size, t.rate_limit, t.k_threshold, t.description
 FROM developers d
-CROSS JOIN (SELECT coalesce(%(now)s::timestamptz, now()) AS now) c
+{AS_OF}
 LEFT JOIN LATERAL (
     SELECT tg.tier, {GRANT_ENDS_AT} AS ends_at
     FROM tier_grants tg
@@ -36,8 +43,7 @@ LEFT JOIN LATERAL (
     ORDER BY tg.granted_at DESC, tg.id DESC
     LIMIT 1
 ) g ON true
-JOIN tiers t ON t.name = coalesce(
-    CASE WHEN g.ends_at IS NULL OR g.ends_at > c.now THEN g.tier END, 'none')
+JOIN tiers t ON t.name = {CURRENT_TIER}
 WHERE d.id = %(developer_id)s
 """  # noqa: S608 - composed of constants only
 
@@ -137,11 +143,10 @@ def update_suspension(conn: Conn, developer_id: int, *, suspended: bool) -> None
 # _FIND_DEVELOPER: the newest grant until it ends, then 'none') and when that grant ends.
 _LISTED = f"""
 SELECT d.id, d.name, d.contact_email, d.created_at, d.suspended_at,
-       coalesce(CASE WHEN g.ends_at IS NULL OR g.ends_at > c.now THEN g.tier END, 'none')
-           AS tier,
+       {CURRENT_TIER} AS tier,
        CASE WHEN g.ends_at > c.now THEN g.ends_at END AS tier_expires_at
 FROM developers d
-CROSS JOIN (SELECT coalesce(%(now)s::timestamptz, now()) AS now) c
+{AS_OF}
 LEFT JOIN LATERAL (
     SELECT tg.tier, {GRANT_ENDS_AT} AS ends_at
     FROM tier_grants tg
