@@ -20,7 +20,7 @@ from gateway.services import stats as stats_service
 from gateway.services import webhooks as webhooks_service
 from gateway.services.interactions import InteractionFilter
 from gateway.views.bodies import json_body
-from gateway.views.protection import developer_route
+from gateway.views.protection import developer_read_route, developer_route
 from schemas.developers import (
     DeveloperSchema,
     SkillListSchema,
@@ -129,7 +129,7 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[datetime, str]:
 
 
 @bp.get("/skills/<uuid:skill_id>/interactions")
-@developer_route
+@developer_read_route
 def list_interactions(ctx: RequestContext, developer: Developer, skill_id: Any) -> dict[str, Any]:
     args = _query_args()
     fingerprint = _fingerprint(str(skill_id), args)
@@ -165,7 +165,7 @@ def list_interactions(ctx: RequestContext, developer: Developer, skill_id: Any) 
 
 
 @bp.get("/skills/<uuid:skill_id>/interactions/<uuid:interaction_id>")
-@developer_route
+@developer_read_route
 def show_interaction(
     ctx: RequestContext, developer: Developer, skill_id: Any, interaction_id: Any
 ) -> dict[str, Any]:
@@ -182,7 +182,7 @@ def show_interaction(
 
 
 @bp.get("/skills/<uuid:skill_id>/sessions/<string(maxlength=64):session>")
-@developer_route
+@developer_read_route
 def show_conversation(
     ctx: RequestContext, developer: Developer, skill_id: Any, session: str
 ) -> dict[str, Any]:
