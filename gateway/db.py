@@ -64,9 +64,7 @@ def binding_verified(conn: Conn) -> bool:
     return bool(row and row["ok"])
 
 
-def _pipeline(
-    conn: psycopg.Connection[Any], pipelined: bool
-) -> AbstractContextManager[object]:
+def _pipeline(conn: psycopg.Connection[Any], pipelined: bool) -> AbstractContextManager[object]:
     """psycopg's pipeline mode around a transaction, or nothing.
 
     In pipeline mode a statement is sent without waiting for its answer; the connection waits
