@@ -357,9 +357,10 @@ def worker(once: bool, poll: float) -> None:
         try:
             if once:
                 counts = worker_module.deliver_due(db, app.config, now=clock)
+                expired = worker_module.record_expired_grants(db, now=clock)
                 click.echo(
                     f"delivered {counts['delivered']}, to retry {counts['pending']}, "
-                    f"dead {counts['dead']}"
+                    f"dead {counts['dead']}; grants expired {expired}"
                 )
                 return
             stop = threading.Event()
@@ -950,3 +951,9 @@ def register(app: Any) -> None:
     """Make the commands reachable as `flask --app app <command>` too."""
     for command in main.commands.values():
         app.cli.add_command(command)
+
+
+# the whitelist commands (tiers, grants, tier requests) live in a module of their own
+from gateway.commands import whitelist as _whitelist  # noqa: E402
+
+_whitelist.attach(main)
