@@ -101,7 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["ISSUER"] = settings["ISSUER"] or default_issuer(settings)
     limits.storage_uri(settings)  # a bad storage setting fails before any database starts
     app.json = JSONProvider(app)  # orjson (gateway/json_encoding.py)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
     if settings["TRUSTED_PROXIES"]:
         hops = settings["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -13,8 +13,8 @@ encoded by the standard library. Pretty-printed (debug) and sorted output stay F
 from typing import Any
 
 import orjson
-from flask import Response
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.sansio.response import Response
 
 _OPTIONS = (
     orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -31,5 +31,6 @@ class JSONProvider(DefaultJSONProvider):
             body = orjson.dumps(obj, default=self.default, option=_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError included
             return super().response(*args, **kwargs)
-        response: Response = self._app.response_class(body + b"\n", mimetype=self.mimetype)
+        make: Any = self._app.response_class  # a flask.Response, which takes bytes
+        response: Response = make(body + b"\n", mimetype=self.mimetype)
         return response

@@ -22,7 +22,7 @@ def _optional(convert: Dump) -> Dump:
     return lambda value: None if value is None else convert(value)
 
 
-def _field_dump(field: fields.Field) -> Dump:
+def _field_dump(field: fields.Field[Any]) -> Dump:
     if type(field) in (fields.String, fields.UUID):
         return _optional(str)
     if isinstance(field, fields.DateTime) and type(field) in (
