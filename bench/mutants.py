@@ -1278,8 +1278,8 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/repositories/interactions.py",
-                '"in_response": "response" in search_in,',
-                '"in_response": True,',
+                'in_response="response" in search_in,',
+                "in_response=True,",
             )
         ],
         ["tests/views/test_conversations_and_search.py"],
@@ -1291,8 +1291,8 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/repositories/interactions.py",
-                "OR (t.version = %(version)s\n",
-                "OR (t.version IS NOT NULL\n",
+                '"""t.version = %(version)s\n',
+                '"""t.version IS NOT NULL\n',
             )
         ],
         ["tests/views/test_conversations_and_search.py"],

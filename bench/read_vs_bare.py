@@ -393,6 +393,103 @@ def seed(owner_url: str, n: int) -> World:
     )
 
 
+_GROW_BATCH = 200_000  # rows per statement: one transaction each, progress between them
+
+
+def grow(owner_url: str, world: World, total: int) -> tuple[int, float]:
+    """Add interactions of the bench's skill until the database holds `total`; (added, seconds).
+
+    For the scale figure: the same skill's history grows, as a busy skill's does. Every added
+    interaction copies the text, user and stored `standard` form of a seeded one (so each
+    row is as wide as real ones and every user still consents), with a new id and a time
+    spread over the year before the seeded window: partitions for every month, almost all of
+    it outside the standard tier's 30 days, so the page served is the same 50 rows. Written by
+    the server itself (INSERT … SELECT over generate_series, the interaction and its form in
+    one statement, as the bulk path's COPY staging lands them) under a SYSTEM binding:
+    nothing crosses the socket, which is what makes millions of rows a matter of minutes.
+    """
+    began = time.perf_counter()
+    with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
+        row = conn.execute("SELECT count(*) AS n FROM interactions").fetchone()
+        have = int(row["n"]) if row else 0
+        if total <= have:
+            return 0, 0.0
+        with conn.transaction():
+            _bind_system(conn)
+            for months_back in range(0, 14):
+                conn.execute(
+                    "SELECT gateway_ensure_interaction_month(now() - make_interval(months => %s))",
+                    (months_back,),
+                )
+        added = 0
+        need = total - have
+        # the seeded window is the last 25 days; the added history ends a day before it
+        span = (365 - 26) * 86400.0
+        while added < need:
+            batch = min(_GROW_BATCH, need - added)
+            with conn.transaction():
+                _bind_system(conn)
+                conn.execute(
+                    """
+                    WITH src AS (
+                        SELECT i.skill_id, i.user_id, i.session_id, i.utterance, i.response,
+                               i.intent, i.slots, i.outcome, i.order_ref, t.version,
+                               t.utterance AS t_utterance, t.response AS t_response,
+                               t.slots AS t_slots, t.utterance_ref_hidden,
+                               t.response_ref_hidden, t.slots_ref_hidden,
+                               (row_number() OVER (ORDER BY i.id)) - 1 AS k
+                        FROM interactions i
+                        JOIN interaction_texts t
+                          ON t.interaction_id = i.id AND t.occurred_at = i.occurred_at
+                         AND t.policy = %(policy)s
+                        WHERE i.skill_id = %(skill_id)s
+                          AND i.occurred_at > now() - interval '26 days'
+                    ),
+                    n AS (SELECT count(*) AS n FROM src),
+                    gen AS MATERIALIZED (
+                        SELECT gen_random_uuid() AS id, g,
+                               now() - interval '26 days'
+                                 - make_interval(secs => (g * %(step)s)::double precision) AS at
+                        FROM generate_series(%(first)s, %(last)s) g
+                    ),
+                    added AS (
+                        INSERT INTO interactions (id, skill_id, user_id, session_id, occurred_at,
+                                                  utterance, response, intent, slots, outcome,
+                                                  order_ref)
+                        SELECT gen.id, src.skill_id, src.user_id, src.session_id, gen.at,
+                               src.utterance, src.response, src.intent, src.slots, src.outcome,
+                               src.order_ref
+                        FROM gen, n, src WHERE src.k = gen.g %% n.n
+                    )
+                    INSERT INTO interaction_texts (interaction_id, occurred_at, skill_id, policy,
+                                                   version, utterance, response, slots,
+                                                   utterance_ref_hidden, response_ref_hidden,
+                                                   slots_ref_hidden)
+                    SELECT gen.id, gen.at, src.skill_id, %(policy)s, src.version,
+                           src.t_utterance, src.t_response, src.t_slots,
+                           src.utterance_ref_hidden, src.response_ref_hidden,
+                           src.slots_ref_hidden
+                    FROM gen, n, src
+                    WHERE src.k = gen.g %% n.n
+                    """,
+                    {
+                        "policy": TIER,
+                        "skill_id": world.skill_id,
+                        "first": added,
+                        "last": added + batch - 1,
+                        "step": span / need,
+                    },
+                )
+            added += batch
+            print(
+                f"  grown by {added} of {need} in {time.perf_counter() - began:.0f} s",
+                flush=True,
+            )
+        conn.execute("ANALYZE interactions")
+        conn.execute("ANALYZE interaction_texts")
+    return need, time.perf_counter() - began
+
+
 # ---------------------------------------------------------------------------------------------
 # the servers
 
@@ -929,6 +1026,50 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "BENCH_"))}
 
 
+def scale_rounds(
+    args: argparse.Namespace,
+    owner_url: str,
+    world: World,
+    gw: Server,
+    bare: Server,
+    script: Path | None,
+    monitor: psycopg.Connection[Any],
+    small: dict[str, list[Result]],
+) -> None:
+    """Grow the database to --scale interactions, measure both sides again, print the figure."""
+    print(f"\nscale: growing to {args.scale} interactions")
+    added, took = grow(owner_url, world, args.scale)
+    print(f"added {added} interactions (with their standard forms) in {took:.0f} s")
+    for server in (gw, bare):
+        if page_ids(server) != page_ids(bare):
+            sys.exit(f"after growing, {server.name} serves other rows than bare")
+        if args.warmup > 0:
+            drive(server, args.warmup, args.connections, script)
+    large: dict[str, list[Result]] = {gw.name: [], bare.name: []}
+    columns = (
+        f"{'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}   "
+        f"{'CPU ms/page: app':>16} {'db':>6} {'total':>6}"
+    )
+    print(f"\n{'round':>5} {'side':8} {columns}   (at {args.scale} interactions)")
+    for number in range(1, args.rounds + 1):
+        for server in (gw, bare):
+            result = drive(server, args.seconds, args.connections, script, monitor)
+            large[server.name].append(result)
+            print(f"{number:5d} {server.name:8} {_row([result])}")
+    print(f"\nmedian over {args.rounds} rounds at {args.scale} interactions")
+    for name, values in large.items():
+        print(f"{name:8} {_row(values)}")
+    rates = [a.rate / b.rate for a, b in zip(large[gw.name], large[bare.name], strict=True)]
+    print(f"gateway/bare pages/s at {args.scale}: {statistics.median(rates):.3f}")
+    for name in (gw.name, bare.name):
+        before = statistics.median(r.p50_ms for r in small[name])
+        after = statistics.median(r.p50_ms for r in large[name])
+        print(
+            f"{name} p50 at {args.scale} / p50 at {args.interactions}: {after / before:.2f} "
+            f"({after:.1f} ms / {before:.1f} ms)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -953,6 +1094,14 @@ def main() -> None:
         default=[],
         help="also serve the gateway from this checkout (same schema) as one more side, to "
         "measure a change to the code against this one in the same run (repeatable)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        help="after the rounds, grow the database to this many interactions (server-side "
+        "INSERT … SELECT) and measure the gateway and bare sides again: p50 at this size "
+        "over p50 at --interactions, in the same run",
     )
     parser.add_argument("--profile", action="store_true", help="add a py-spy gateway round")
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples/s")
@@ -1132,6 +1281,9 @@ def main() -> None:
                 "WARNING: some requests failed (non-2xx or socket errors): see the logs in "
                 f"{folder}"
             )
+
+        if args.scale > args.interactions:
+            scale_rounds(args, owner_url, world, gw, bare, script, monitor, results)
 
         for server in gateways if args.profile else []:
             profile_round(

@@ -13,6 +13,7 @@ from gateway import config as config_module
 from gateway import limits, oauth, telemetry
 from gateway.binding import derive_binding_key
 from gateway.db import PooledDatabase
+from gateway.json_encoding import JSONProvider
 from gateway.migrate import APP_ROLE
 from gateway.models import Keyring
 
@@ -100,7 +101,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # it with the URL they were given)
     app.config["ISSUER"] = settings["ISSUER"] or default_issuer(settings)
     limits.storage_uri(settings)  # a bad storage setting fails before any database starts
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = JSONProvider(app)  # orjson (gateway/json_encoding.py)
+    app.json.sort_keys = False
     if settings["TRUSTED_PROXIES"]:
         hops = settings["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

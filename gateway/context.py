@@ -49,10 +49,13 @@ class RequestContext:
 
 
 @contextmanager
-def transaction(db: Database, *, required_scopes: Sequence[str] = ()) -> Iterator[RequestContext]:
+def transaction(
+    db: Database, *, required_scopes: Sequence[str] = (), pipelined: bool = False
+) -> Iterator[RequestContext]:
     """Open the request's one transaction (anonymous until bound) with its context.
 
-    Commits when the block ends without an exception, as `Database.transaction` does.
+    Commits when the block ends without an exception, as `Database.transaction` does;
+    `pipelined` runs it in pipeline mode (`gateway.db._pipeline`).
     """
     ctx = RequestContext(
         clock=current_app.config["CLOCK"],
@@ -61,7 +64,8 @@ def transaction(db: Database, *, required_scopes: Sequence[str] = ()) -> Iterato
         required_scopes=tuple(required_scopes),
     )
     setattr(g, _KEY, ctx)
-    with db.transaction(ANONYMOUS) as conn:
+    opened = db.transaction(ANONYMOUS, pipelined=True) if pipelined else db.transaction(ANONYMOUS)
+    with opened as conn:
         ctx._conn = conn
         try:
             yield ctx

@@ -4,7 +4,7 @@ import logging
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol, cast
 
 import psycopg
@@ -64,10 +64,27 @@ def binding_verified(conn: Conn) -> bool:
     return bool(row and row["ok"])
 
 
+def _pipeline(conn: psycopg.Connection[Any], pipelined: bool) -> AbstractContextManager[object]:
+    """psycopg's pipeline mode around a transaction, or nothing.
+
+    In pipeline mode a statement is sent without waiting for its answer; the connection waits
+    only when a result is fetched, and the pipeline's end sends the COMMIT with every write
+    still queued. A read path of a dozen statements then costs the round trips of its reads:
+    BEGIN, the caller's binding and the token lookup travel together, so do the access-log,
+    audit and pseudonym writes and the COMMIT. The cost: a statement's error is raised when
+    the next result is fetched (at the latest when the transaction ends, before the response
+    exists), not by the `execute` that sent it, so only code that never catches a database
+    error around a write may run pipelined.
+    """
+    return conn.pipeline() if pipelined else nullcontext()
+
+
 class Database(Protocol):
     """What the views need of the database: transactions bound to a caller."""
 
-    def transaction(self, principal: Principal = ANONYMOUS) -> AbstractContextManager[Conn]: ...
+    def transaction(
+        self, principal: Principal = ANONYMOUS, *, pipelined: bool = False
+    ) -> AbstractContextManager[Conn]: ...
 
     def close(self) -> None: ...
 
@@ -139,13 +156,16 @@ class PooledDatabase:
             self.pool.putconn(raw)
 
     @contextmanager
-    def transaction(self, principal: Principal = ANONYMOUS) -> Iterator[Conn]:
+    def transaction(
+        self, principal: Principal = ANONYMOUS, *, pipelined: bool = False
+    ) -> Iterator[Conn]:
         """Yield a connection inside one transaction bound to `principal`; commit on success.
 
+        `pipelined`: the whole transaction runs in psycopg's pipeline mode (see `_pipeline`).
         Raises `Unavailable` when no connection can be had or the server goes away.
         """
         try:
-            with self._borrow() as raw, raw.transaction():
+            with self._borrow() as raw, _pipeline(raw, pipelined), raw.transaction():
                 conn = cast(Conn, raw)  # the pool's connections are opened with dict_row
                 bind_principal(conn, principal)
                 yield conn
@@ -166,8 +186,10 @@ class SharedConnection:
         self.conn = conn
 
     @contextmanager
-    def transaction(self, principal: Principal = ANONYMOUS) -> Iterator[Conn]:
-        with self.conn.transaction():
+    def transaction(
+        self, principal: Principal = ANONYMOUS, *, pipelined: bool = False
+    ) -> Iterator[Conn]:
+        with _pipeline(self.conn, pipelined), self.conn.transaction():
             bind_principal(self.conn, principal)
             yield self.conn
 

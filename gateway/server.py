@@ -108,7 +108,9 @@ class JsonErrorWorker(SyncWorker):  # type: ignore[misc]
 class _NoDatabase:
     """Stands in for the pool when the master builds an app only to check the settings."""
 
-    def transaction(self, principal: Principal = ANONYMOUS) -> AbstractContextManager[Any]:
+    def transaction(
+        self, principal: Principal = ANONYMOUS, *, pipelined: bool = False
+    ) -> AbstractContextManager[Any]:
         return nullcontext()
 
     def close(self) -> None:

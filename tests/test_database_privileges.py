@@ -353,6 +353,20 @@ def test_no_access_log_row_for_the_developer_with_another_client(intruder, tenan
     assert count(owner_conn, "SELECT count(*) AS n FROM access_log") == 0
 
 
+def test_no_access_log_row_for_a_skill_not_the_developers_own(intruder, tenants, owner_conn):
+    # the access log has no foreign key to skills: this policy is what refuses a bogus skill
+    a, b = tenants["a"], tenants["b"]
+    for skill in (b.skill, str(uuid.uuid4())):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=POLICY):
+            with bound(intruder, developer_of(a)):
+                intruder.execute(
+                    _LOG_READ, (a.developer, a.client_id, skill, a.interaction, a.user)
+                )
+    with bound(intruder, developer_of(a)):
+        intruder.execute(_LOG_READ, (a.developer, a.client_id, a.skill, a.interaction, a.user))
+    assert count(owner_conn, "SELECT count(*) AS n FROM access_log") == 1
+
+
 def test_a_forged_admin_cannot_issue_a_client(intruder):
     forge(intruder, "admin")
     refused(

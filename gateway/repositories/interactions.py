@@ -46,7 +46,8 @@ _COLUMNS = sql.SQL(
 )
 _FORM = sql.SQL(
     """LEFT JOIN interaction_texts t
-       ON t.interaction_id = i.id AND t.occurred_at = i.occurred_at AND t.policy = %(policy)s"""
+       ON t.interaction_id = i.id AND t.occurred_at = i.occurred_at AND t.policy = %(policy)s
+      AND t.occurred_at >= %(not_before)s"""
 )
 
 
@@ -61,6 +62,71 @@ class InteractionFilter:
     session_id: str | None = None
     # words to find in the redacted form the caller is shown (PostgreSQL websearch syntax)
     search: str | None = None
+
+
+# Optional filters, each rendered only when given: a statement holds no "%(x)s IS NULL OR …"
+# clause, so every combination in use is its own prepared statement whose generic plan keeps
+# the keyset index (see `_generic_plan`).
+_FILTERS = (
+    ("since", "i.occurred_at >= %(since)s"),
+    ("until", "i.occurred_at < %(until)s"),
+    ("intent", "i.intent = %(intent)s"),
+    ("outcome", "i.outcome = %(outcome)s"),
+    ("order_ref", "i.order_ref = %(order_ref)s"),
+    ("user_id", "i.user_id = %(user_id)s::uuid"),
+    ("session_id", "i.session_id = %(session_id)s"),
+)
+_SEARCH = sql.SQL(
+    """t.version = %(version)s
+       AND ((%(in_utterance)s
+             AND t.search_utterance @@ websearch_to_tsquery('english', %(search)s))
+            OR (%(in_response)s
+                AND t.search_response @@ websearch_to_tsquery('english', %(search)s))
+            OR (%(in_slots)s
+                AND t.search_slots @@ websearch_to_tsquery('english', %(search)s)))"""
+)
+_AFTER = sql.SQL("(i.occurred_at, i.id) < (%(after_time)s, %(after_id)s::uuid)")
+_LIST_QUERIES: dict[tuple[bool, ...], bytes] = {}
+
+
+def _list_query(present: tuple[bool, ...]) -> bytes:
+    """The page statement with the clauses `present` flags (filters, search, keyset), rendered
+    once per combination."""
+    query = _LIST_QUERIES.get(present)
+    if query is None:
+        clauses = [
+            sql.SQL(clause) for (_, clause), on in zip(_FILTERS, present, strict=False) if on
+        ]
+        if present[len(_FILTERS)]:
+            clauses.append(_SEARCH)
+        if present[len(_FILTERS) + 1]:
+            clauses.append(_AFTER)
+        where = sql.SQL("").join(sql.SQL("\n  AND ") + clause for clause in clauses)
+        query = (
+            sql.SQL(
+                "SELECT {columns}\n{readable_with_form}{where}\n"
+                "ORDER BY i.occurred_at DESC, i.id DESC\nLIMIT %(limit)s"
+            )
+            .format(columns=_COLUMNS, readable_with_form=_readable_with_form(), where=where)
+            .as_string(None)
+            .encode()
+        )
+        _LIST_QUERIES[present] = query
+    return query
+
+
+def _generic_plan(conn: Conn) -> None:
+    """Plan the next statements generically (until `_custom_plans`): once psycopg has prepared
+    a statement (its fifth execution on a connection), PostgreSQL runs it from a plan made
+    once, pruning partitions at execution. A custom plan is made again at every execution and
+    considers every monthly partition of interactions and of their forms: milliseconds per
+    page at a few months, tens of milliseconds at a year of them. The pooled connections plan
+    custom by default (`gateway.db`) for the statements with optional clauses."""
+    conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+
+
+def _custom_plans(conn: Conn) -> None:
+    conn.execute("SET LOCAL plan_cache_mode = DEFAULT")
 
 
 def list_readable(
@@ -83,55 +149,35 @@ def list_readable(
     current version hides; and only in the fields named in `search_in` (those the caller's tier
     shows), so it cannot reveal a field the caller may not see.
     """
-    query = sql.SQL(
-        """
-        SELECT {columns}
-        {readable_with_form}
-          AND (%(since)s::timestamptz IS NULL OR i.occurred_at >= %(since)s)
-          AND (%(until)s::timestamptz IS NULL OR i.occurred_at < %(until)s)
-          AND (%(intent)s::text IS NULL OR i.intent = %(intent)s)
-          AND (%(outcome)s::text IS NULL OR i.outcome = %(outcome)s)
-          AND (%(order_ref)s::text IS NULL OR i.order_ref = %(order_ref)s)
-          AND (%(user_id)s::uuid IS NULL OR i.user_id = %(user_id)s)
-          AND (%(session_id)s::text IS NULL OR i.session_id = %(session_id)s)
-          AND (%(search)s::text IS NULL
-               OR (t.version = %(version)s
-                   AND ((%(in_utterance)s
-                         AND t.search_utterance @@ websearch_to_tsquery('english', %(search)s))
-                        OR (%(in_response)s
-                            AND t.search_response @@ websearch_to_tsquery('english', %(search)s))
-                        OR (%(in_slots)s
-                            AND t.search_slots @@ websearch_to_tsquery('english', %(search)s)))))
-          AND (%(after_time)s::timestamptz IS NULL
-               OR (i.occurred_at, i.id) < (%(after_time)s, %(after_id)s::uuid))
-        ORDER BY i.occurred_at DESC, i.id DESC
-        LIMIT %(limit)s
-        """
-    ).format(columns=_COLUMNS, readable_with_form=_readable_with_form())
-    return conn.execute(
-        query,
-        {
-            "developer_id": developer_id,
-            "skill_id": skill_id,
-            "not_before": not_before,
-            "policy": policy,
-            "version": version,
-            "since": filters.since,
-            "until": filters.until,
-            "intent": filters.intent,
-            "outcome": filters.outcome,
-            "order_ref": filters.order_ref,
-            "user_id": filters.user_id,
-            "session_id": filters.session_id,
-            "search": filters.search,
-            "in_utterance": "utterance" in search_in,
-            "in_response": "response" in search_in,
-            "in_slots": "slots" in search_in,
-            "after_time": after[0] if after else None,
-            "after_id": after[1] if after else None,
-            "limit": limit,
-        },
-    ).fetchall()
+    params: dict[str, Any] = {
+        "developer_id": developer_id,
+        "skill_id": skill_id,
+        "not_before": not_before,
+        "policy": policy,
+        "limit": limit,
+    }
+    present = []
+    for name, _ in _FILTERS:
+        value = getattr(filters, name)
+        present.append(value is not None)
+        if value is not None:
+            params[name] = value
+    present.append(filters.search is not None)
+    if filters.search is not None:
+        params.update(
+            search=filters.search,
+            version=version,
+            in_utterance="utterance" in search_in,
+            in_response="response" in search_in,
+            in_slots="slots" in search_in,
+        )
+    present.append(after is not None)
+    if after is not None:
+        params.update(after_time=after[0], after_id=after[1])
+    _generic_plan(conn)
+    rows = conn.execute(_list_query(tuple(present)), params).fetchall()
+    _custom_plans(conn)
+    return rows
 
 
 def _readable_with_form() -> sql.Composed:
@@ -149,7 +195,8 @@ def find_readable(
     policy: str,
 ) -> Row | None:
     """Return the interaction if the rules let the developer read it, else None."""
-    return conn.execute(
+    _generic_plan(conn)
+    row = conn.execute(
         sql.SQL("SELECT {columns} {readable_with_form} AND i.id = %(interaction_id)s").format(
             columns=_COLUMNS, readable_with_form=_readable_with_form()
         ),
@@ -161,6 +208,8 @@ def find_readable(
             "interaction_id": interaction_id,
         },
     ).fetchone()
+    _custom_plans(conn)
+    return row
 
 
 def list_readable_session(
@@ -174,7 +223,8 @@ def list_readable_session(
     limit: int,
 ) -> list[Row]:
     """Return the readable turns of one conversation, oldest first (at most `limit`)."""
-    return conn.execute(
+    _generic_plan(conn)
+    rows = conn.execute(
         sql.SQL(
             """
             SELECT {columns} {readable_with_form} AND i.session_id = %(session_id)s
@@ -191,6 +241,8 @@ def list_readable_session(
             "limit": limit,
         },
     ).fetchall()
+    _custom_plans(conn)
+    return rows
 
 
 def list_raw_texts(conn: Conn, keys: list[tuple[str, datetime]]) -> list[Row]:

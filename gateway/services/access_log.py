@@ -26,24 +26,24 @@ def log_reads(
     """
     if not rows:
         return
-    # both writes in one round trip: the audit row costs the read path its execution only
-    with conn.pipeline():
-        access_log_repo.insert_reads(
-            conn,
-            developer_id=developer.id,
-            client_id=client_id,
-            skill_id=skill_id,
-            endpoint=endpoint,
-            reads=[(str(row["id"]), str(row["user_id"])) for row in rows],
-        )
-        audit.record(
-            conn,
-            actor=audit.Actor.client(client_id),
-            action="transcripts.read",
-            developer_id=developer.id,
-            skill_id=skill_id,
-            details={"endpoint": endpoint, "interactions": len(rows)},
-        )
+    # no result is read back: on the read routes, which run pipelined (gateway.db._pipeline),
+    # both writes travel with the COMMIT in the transaction's last round trip
+    access_log_repo.insert_reads(
+        conn,
+        developer_id=developer.id,
+        client_id=client_id,
+        skill_id=skill_id,
+        endpoint=endpoint,
+        reads=[(str(row["id"]), str(row["user_id"])) for row in rows],
+    )
+    audit.record(
+        conn,
+        actor=audit.Actor.client(client_id),
+        action="transcripts.read",
+        developer_id=developer.id,
+        skill_id=skill_id,
+        details={"endpoint": endpoint, "interactions": len(rows)},
+    )
 
 
 # --- the user's side: every read of my data, shown to me (rule 7)

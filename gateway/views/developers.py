@@ -21,7 +21,8 @@ from gateway.services import webhooks as webhooks_service
 from gateway.services import whitelist as whitelist_service
 from gateway.services.interactions import InteractionFilter
 from gateway.views.bodies import json_body
-from gateway.views.protection import developer_route
+from gateway.views.protection import developer_read_route, developer_route
+from schemas.compiled import compile_dump
 from schemas.developers import (
     DeveloperSchema,
     SkillListSchema,
@@ -45,9 +46,10 @@ _DEVELOPER = DeveloperSchema()
 _SKILL = SkillSchema()
 _SKILLS = SkillListSchema()
 _QUERY = InteractionQuerySchema()
-_INTERACTION = InteractionSchema()
-_PAGE = InteractionPageSchema()
-_CONVERSATION = ConversationSchema()
+# the transcript reads' responses, dumped by their schemas compiled (schemas/compiled.py)
+_INTERACTION = compile_dump(InteractionSchema)
+_PAGE = compile_dump(InteractionPageSchema)
+_CONVERSATION = compile_dump(ConversationSchema)
 _WEBHOOK_UPDATE = WebhookUpdateSchema()
 _WEBHOOK_REGISTRATION = WebhookRegistrationSchema()
 _WEBHOOK = WebhookSchema()
@@ -138,7 +140,7 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[datetime, str]:
 
 
 @bp.get("/skills/<uuid:skill_id>/interactions")
-@developer_route
+@developer_read_route
 def list_interactions(ctx: RequestContext, developer: Developer, skill_id: Any) -> dict[str, Any]:
     args = _query_args()
     fingerprint = _fingerprint(str(skill_id), args)
@@ -170,11 +172,12 @@ def list_interactions(ctx: RequestContext, developer: Developer, skill_id: Any) 
             {"t": occurred_at.isoformat(), "i": interaction_id, "q": fingerprint},
             key=_cursor_key(),
         )
-    return _out(_PAGE, {"interactions": page.items, "next_cursor": next_cursor})
+    body: dict[str, Any] = _PAGE({"interactions": page.items, "next_cursor": next_cursor})
+    return body
 
 
 @bp.get("/skills/<uuid:skill_id>/interactions/<uuid:interaction_id>")
-@developer_route
+@developer_read_route
 def show_interaction(
     ctx: RequestContext, developer: Developer, skill_id: Any, interaction_id: Any
 ) -> dict[str, Any]:
@@ -187,11 +190,12 @@ def show_interaction(
         now=ctx.now(),
         keyring=_keyring(),
     )
-    return _out(_INTERACTION, item)
+    body: dict[str, Any] = _INTERACTION(item)
+    return body
 
 
 @bp.get("/skills/<uuid:skill_id>/sessions/<string(maxlength=64):session>")
-@developer_route
+@developer_read_route
 def show_conversation(
     ctx: RequestContext, developer: Developer, skill_id: Any, session: str
 ) -> dict[str, Any]:
@@ -204,7 +208,8 @@ def show_conversation(
         now=ctx.now(),
         keyring=_keyring(),
     )
-    return _out(_CONVERSATION, {"session": session, "turns": turns})
+    body: dict[str, Any] = _CONVERSATION({"session": session, "turns": turns})
+    return body
 
 
 @bp.put("/developer/webhook")
