@@ -79,6 +79,12 @@ def world(make, bearer, client, app):
     sessions = sorted({item["session"] for item in shown["interactions"] if "session" in item})
     assert sessions, shown
     platform_user = make.rows("SELECT platform_user_id FROM users WHERE id = %s", (user,))[0]
+    # the voice relay's user: consents and interactions of its own to change and delete
+    relayed = make.user()
+    make.consent(relayed, skill)
+    make.interaction(skill, relayed)
+    relayed_id = make.rows("SELECT platform_user_id FROM users WHERE id = %s", (relayed,))[0]
+    me = _signed_in_user(make, client, skill, credentials, headers)
     # the admin routes act on rows of their own: suspending, rotating or revoking the
     # developer client above would stop the developer routes' token
     admin_developers = [make.developer(), make.developer()]
@@ -86,12 +92,6 @@ def world(make, bearer, client, app):
         action: [make.client(developer_id=admin_developers[0]).client_id for _ in range(3)]
         for action in ("rotation", "revocation", "show")
     }
-    # the voice relay's user: consents and interactions of its own to change and delete
-    relayed = make.user()
-    make.consent(relayed, skill)
-    make.interaction(skill, relayed)
-    relayed_id = make.rows("SELECT platform_user_id FROM users WHERE id = %s", (relayed,))[0]
-    me = _signed_in_user(make, client, skill, credentials, headers)
     return {
         "admin_headers": bearer(make.client(kind="admin")),
         "developer_id": st.sampled_from([*admin_developers, 987654321]),
@@ -140,7 +140,12 @@ def cases(operation, world):
     known = {
         name: world[name]
         for name in (
-            "skill_id", "interaction_id", "session", "developer_id", "user_id", "deletion_id"
+            "skill_id",
+            "interaction_id",
+            "session",
+            "developer_id",
+            "user_id",
+            "deletion_id",
         )
         if any(p.name == name for p in operation.path_parameters)
     }
@@ -212,10 +217,10 @@ def fuzz(app, operation, world) -> set[int]:
         call = {"auth": (credentials.client_id, credentials.client_secret)}
     elif operation.path.startswith(("/v1/ingest/", "/v1/platform/")):
         call = {"headers": world["platform_headers"]}
-    elif operation.path.startswith("/v1/admin/"):
-        call = {"headers": world["admin_headers"]}
     elif operation.path.startswith("/v1/me/"):
         call = {"headers": world["user_headers"]}
+    elif operation.path.startswith("/v1/admin/"):
+        call = {"headers": world["admin_headers"]}
     else:
         call = {"headers": world["headers"]}
 

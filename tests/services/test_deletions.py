@@ -307,3 +307,16 @@ def test_a_big_deletion_splits_its_notice(conn, make, world, monkeypatch):
     assert sorted(p["payload"]["data"]["interaction_ids"][0] for p in payloads) == sorted(
         world["mine"][:2]
     )
+
+
+def test_a_range_deletion_notice_names_only_what_it_deleted(conn, make, world):
+    # the developer read days 1 and 2; only day 2 is deleted
+    delete(
+        conn,
+        world["user"],
+        since=NOW - timedelta(days=2, hours=1),
+        until=NOW - timedelta(days=1, hours=12),
+    )
+
+    (notice,) = make.rows("SELECT payload FROM webhook_deliveries")
+    assert notice["payload"]["data"]["interaction_ids"] == [world["mine"][1]]
