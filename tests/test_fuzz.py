@@ -91,6 +91,7 @@ def world(make, bearer, client, app):
     ]
     return {
         "admin_headers": bearer(make.client(kind="admin")),
+        "grantee": requesters[0],
         "name": st.sampled_from([*fuzz_tiers, "no-such-tier"]),
         "developer_id": st.sampled_from([*requesters, 987654321]),
         "request_ids": {
@@ -139,8 +140,33 @@ def _point_at_real_rows(case, world) -> None:
     if case.operation.path == "/v1/developer/webhook" and isinstance(body, dict):
         body["url"] = "http://127.0.0.1:9/hook"
         return
+    if case.operation.path == "/v1/admin/tiers" and isinstance(body, dict):
+        # a new name, a real policy and a rate limit that parses: the tier is created
+        body.update(
+            name=f"fuzz-{uuid.uuid4().hex[:8]}",
+            redaction_policy="strict",
+            rate_limit="5 per minute",
+            transcripts_readable=False,
+        )
+        return
+    if case.operation.path == "/v1/developer/tier-requests" and isinstance(body, dict):
+        body.update(tier="standard", accepted_terms=True)
+        return
+    if case.operation.path == "/v1/admin/tiers/{name}" and isinstance(body, dict):
+        case.path_parameters = {**(case.path_parameters or {}), "name": "fuzz-1"}
+        for name, value in (
+            ("redaction_policy", "strict"),
+            ("rate_limit", "5 per minute"),
+            ("transcripts_readable", False),
+        ):
+            if name in body:
+                body[name] = value
+        body.setdefault("page_size", 7)
+        return
     if case.operation.path.endswith("/grants") and isinstance(body, dict):
-        body.update(tier="fuzz-0", expires_at=None)  # a tier that exists: the grant goes through
+        # a developer and a tier that exist: the grant goes through
+        case.path_parameters = {**(case.path_parameters or {}), "developer_id": world["grantee"]}
+        body.update(tier="fuzz-0", expires_at=None)
         return
     if case.operation.path != "/v1/ingest/interactions" or not isinstance(body, dict):
         return
