@@ -133,7 +133,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app, conninfo=conninfo)
     oauth.init_app(app)
 
-    from gateway.views import developers, docs, errors, health, ingest
+    from gateway.views import (
+        admin_accounts,
+        admin_audit,
+        developers,
+        docs,
+        errors,
+        health,
+        ingest,
+        me,
+        relay,
+    )
     from gateway.views import oauth as oauth_views
 
     errors.register(app)
@@ -141,10 +151,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(developers.bp)
     app.register_blueprint(ingest.bp)
+    app.register_blueprint(me.bp)
+    app.register_blueprint(relay.bp)
     from gateway.views import admin_whitelist, tier_requests
 
     app.register_blueprint(admin_whitelist.bp)
     app.register_blueprint(tier_requests.bp)
+    app.register_blueprint(admin_accounts.bp)
+    app.register_blueprint(admin_audit.bp)
     app.register_blueprint(docs.bp)
     app.after_request(_no_store)
     app.after_request(_request_id)

@@ -957,3 +957,8 @@ def register(app: Any) -> None:
 from gateway.commands import whitelist as _whitelist  # noqa: E402
 
 _whitelist.attach(main)
+
+# the operators' account commands (developers, skills, clients) live in a module of their own
+from gateway.commands import accounts as _accounts  # noqa: E402
+
+_accounts.attach(main)

@@ -12,6 +12,37 @@ from marshmallow import Schema
 from werkzeug.routing import Rule
 
 from gateway.oauth import CLIENT_AUTH_METHODS, SCOPES
+from schemas.access_log import AccessLogPageSchema, AccessLogQuerySchema
+from schemas.admin_accounts import (
+    AdminClientPageSchema,
+    AdminClientSchema,
+    AdminDeveloperDetailSchema,
+    AdminDeveloperPageSchema,
+    AdminDeveloperSchema,
+    AdminSkillPageSchema,
+    AdminSkillSchema,
+    ClientCreateSchema,
+    ClientQuerySchema,
+    DeveloperCreateSchema,
+    DeveloperQuerySchema,
+    IssuedClientSchema,
+    NoFieldsSchema,
+    PageQuerySchema,
+    RevokedClientSchema,
+    RotatedSecretSchema,
+    RotationCreateSchema,
+    SkillCreateSchema,
+    SkillQuerySchema,
+    SuspendedDeveloperSchema,
+)
+from schemas.admin_audit import AuditPageSchema, AuditQuerySchema, AuditVerdictSchema
+from schemas.consents import ConsentListSchema, ConsentSchema, ConsentUpdateSchema
+from schemas.deletions import (
+    DeletionListSchema,
+    DeletionQuerySchema,
+    DeletionReceiptSchema,
+    DeletionStatusSchema,
+)
 from schemas.developers import (
     DeveloperSchema,
     SkillListSchema,
@@ -116,8 +147,13 @@ HEADERS = {
 }
 
 PATH_DESCRIPTIONS = {
+    "developer_id": "A developer's id; an unknown one answers 404.",
+    "client_id": "A client's id; an unknown one answers 404.",
     "skill_id": "One of your skills; any other answers 404.",
     "interaction_id": "An interaction of that skill you may read; any other answers 404.",
+    "user_id": "The platform's own id of the user (`platform_user_id`); an unknown one answers "
+    "404.",
+    "deletion_id": "The id of one of your deletion receipts; any other answers 404.",
 }
 QUERY_DESCRIPTIONS = {
     "since": "Only interactions at or after this instant (RFC 3339, with a time zone).",
@@ -129,6 +165,12 @@ QUERY_DESCRIPTIONS = {
     "limit": "Page size; capped by your tier's page size.",
     "cursor": "The `next_cursor` of the previous page, with the same filters.",
     "session": "A session pseudonym you were shown: that conversation's turns only.",
+    "suspended": "`true`: only suspended developers; `false`: only active ones.",
+    "developer": "Only this developer's (by id).",
+    "kind": "Only clients of this kind: `developer`, `admin` or `platform`.",
+    "actor": "Only this actor: `client:<client_id>`, `user:<id>`, `cli:<operator>` or `system`.",
+    "action": "Only this action, e.g. `developer.suspended`.",
+    "skill": "Only events about this skill.",
     "q": "Words to find in the redacted text you are shown (web-search syntax: quoted phrases, "
     "`or`, `-word`); never matches what redaction hid.",
 }
@@ -257,6 +299,107 @@ OPERATIONS: dict[str, Operation] = {
         "pseudonyms.",
         query=StatsQuerySchema,
     ),
+    "admin_accounts.list_developers": Operation(
+        "List developers",
+        AdminDeveloperPageSchema,
+        "By id, each with its current tier's name, that grant's expiry and its suspension. "
+        "Keyset pagination: pass `next_cursor` back as `cursor` (same filters) until `null`.",
+        query=DeveloperQuerySchema,
+    ),
+    "admin_accounts.register_developer": Operation(
+        "Register a developer",
+        AdminDeveloperSchema,
+        "On tier `none` until granted another. Audited as `developer.registered`. A name "
+        "already taken is a 409.",
+        body=DeveloperCreateSchema,
+        errors=(409,),
+        status=201,
+    ),
+    "admin_accounts.show_developer": Operation(
+        "Show a developer",
+        AdminDeveloperDetailSchema,
+        "The account, tier, grant expiry, suspension, skills and clients (never a secret).",
+    ),
+    "admin_accounts.suspend_developer": Operation(
+        "Suspend a developer",
+        SuspendedDeveloperSchema,
+        "Every live token of the developer's clients is revoked at once (the very next request "
+        "with one fails, on every instance) and the token endpoint issues none "
+        "(`unauthorized_client`) until it is reinstated. Send `{}`. Audited as "
+        "`developer.suspended` and one `token.revoked` per token; 409 if suspended already.",
+        body=NoFieldsSchema,
+        errors=(409,),
+    ),
+    "admin_accounts.reinstate_developer": Operation(
+        "Reinstate a developer",
+        AdminDeveloperSchema,
+        "Lifts the suspension; nothing else does. Tokens revoked by it stay revoked: the "
+        "developer's clients get new ones. Audited as `developer.reinstated`; 409 if not "
+        "suspended.",
+        errors=(409,),
+    ),
+    "admin_accounts.list_skills": Operation(
+        "List skills", AdminSkillPageSchema, "Every developer's, by id.", query=SkillQuerySchema
+    ),
+    "admin_accounts.list_developer_skills": Operation(
+        "List a developer's skills", AdminSkillPageSchema, query=PageQuerySchema
+    ),
+    "admin_accounts.register_skill": Operation(
+        "Register a skill",
+        AdminSkillSchema,
+        "For the developer the URL names. Audited as `skill.registered`.",
+        body=SkillCreateSchema,
+        status=201,
+    ),
+    "admin_accounts.list_clients": Operation(
+        "List OAuth clients",
+        AdminClientPageSchema,
+        "By client id; never a secret or a hash of one.",
+        query=ClientQuerySchema,
+    ),
+    "admin_accounts.create_client": Operation(
+        "Create an OAuth client",
+        IssuedClientSchema,
+        "A `developer` client (with `developer_id`), an `admin` or a `platform` client, each "
+        "with its kind's scopes. The secret is in this answer only; the gateway keeps a salted "
+        "hash. Audited as `client.created`. An unknown `developer_id` is a 404.",
+        body=ClientCreateSchema,
+        errors=(404,),
+        status=201,
+    ),
+    "admin_accounts.show_client": Operation("Show an OAuth client", AdminClientSchema),
+    "admin_accounts.rotate_client_secret": Operation(
+        "Rotate a client's secret",
+        RotatedSecretSchema,
+        "A new secret, in this answer only. `grace_seconds` (default 0, at most 30 days): how "
+        "long the replaced secret, and tokens issued with it, keep working; with none they "
+        "stop at once. Audited as `client.rotated`; 409 for a revoked client.",
+        body=RotationCreateSchema,
+        errors=(409,),
+    ),
+    "admin_accounts.revoke_client": Operation(
+        "Revoke a client",
+        RevokedClientSchema,
+        "For good: its secret stops working and every token it holds dies at once. Send `{}`. "
+        "Audited as `client.revoked` and one `token.revoked` per live token; 409 if revoked "
+        "already.",
+        body=NoFieldsSchema,
+        errors=(409,),
+    ),
+    "admin_audit.query_audit": Operation(
+        "Query the audit log",
+        AuditPageSchema,
+        "Newest first, sealed or not (`seq` is null until sealed). Every filter is optional; "
+        "keyset pagination with a signed `cursor` valid for the same filters.",
+        query=AuditQuerySchema,
+    ),
+    "admin_audit.verify_audit": Operation(
+        "Verify the audit chain",
+        AuditVerdictSchema,
+        "Seals what is committed, recomputes every row's hash and link, and names the first "
+        "bad row (`first_bad_seq`, `reason`). A chain recomputed wholesale verifies here: check "
+        "it against a signed checkpoint with `skillgw audit verify --checkpoint`.",
+    ),
     "ingest.ingest_users": Operation(
         "Push users",
         IngestedUsersSchema,
@@ -273,6 +416,76 @@ OPERATIONS: dict[str, Operation] = {
         "`interaction_id`: a retried batch creates nothing new and answers the same. Texts are "
         "redacted here, once, under every policy; `audio_ref` goes to the audio vault only.",
         body=IngestInteractionsSchema,
+    ),
+    "me.list_consents": Operation(
+        "List my consents",
+        ConsentListSchema,
+        "Every skill you use (you have spoken to it, or ever consented to it), its developer, "
+        "whether that developer may read your transcripts, since when, which sensitive "
+        "categories (health, finance) your consent covers, and every consent period, newest "
+        "first.",
+    ),
+    "me.grant_consent": Operation(
+        "Let a skill read my transcripts",
+        ConsentSchema,
+        "Opens a consent from now on, covering the `categories` you name. Idempotent: the same "
+        "consent again changes nothing. Other categories close the open period and start a new "
+        "one (from now: earlier interactions stay closed). History is never rewritten.",
+        body=ConsentUpdateSchema,
+    ),
+    "me.revoke_consent": Operation(
+        "Stop a skill reading my transcripts",
+        ConsentSchema,
+        "Holds from the developer's very next request, on every instance. The developer is "
+        "sent a signed `consent.revoked` notice. Idempotent.",
+    ),
+    "me.access_log": Operation(
+        "List every read of my data",
+        AccessLogPageSchema,
+        "Newest first: which skill's developer read which of your interactions (its time and "
+        "intent, never its text; `deleted` once you deleted it), with which client, when. "
+        "Keyset pagination: pass `next_cursor` back as `cursor` until it is `null`.",
+        query=AccessLogQuerySchema,
+    ),
+    "me.delete_interactions": Operation(
+        "Delete my interactions",
+        DeletionReceiptSchema,
+        "Deletes what you said in [`since`, `until`) (either may be left out; neither: "
+        "everything) and answers with a receipt. When it answers, no copy of that text is left "
+        "in the gateway: transcripts, redacted forms, search indexes, audio references. Every "
+        "developer that had read any of it is sent a signed notice to purge its copies; follow "
+        "it at `GET /v1/me/deletions/{id}`.",
+        query=DeletionQuerySchema,
+    ),
+    "me.list_deletions": Operation(
+        "List my deletion receipts", DeletionListSchema, "Newest first."
+    ),
+    "me.show_deletion": Operation(
+        "Follow a deletion",
+        DeletionStatusSchema,
+        "The receipt and, for each developer that had read any of it, whether its notice was "
+        "delivered and acknowledged, is still being retried, or failed.",
+    ),
+    "relay.grant_consent": Operation(
+        "Relay a user's consent",
+        ConsentSchema,
+        'What the user said to the assistant ("share my conversations with Pizza Palace"), '
+        "done for them: as `PUT /v1/me/consents/{skill_id}`, audited with the platform as the "
+        "actor.",
+        body=ConsentUpdateSchema,
+    ),
+    "relay.revoke_consent": Operation(
+        "Relay a user's revocation",
+        ConsentSchema,
+        '"Stop sharing my conversations with Pizza Palace": as `DELETE '
+        "/v1/me/consents/{skill_id}`, audited with the platform as the actor.",
+    ),
+    "relay.delete_interactions": Operation(
+        "Relay a user's deletion",
+        DeletionReceiptSchema,
+        '"Delete what I said today": as `DELETE /v1/me/interactions`, audited with the '
+        "platform as the actor; the receipt is the user's too.",
+        query=DeletionQuerySchema,
     ),
     # --- the whitelist
     "admin_whitelist.list_tiers": Operation(

@@ -149,6 +149,11 @@ def test_the_app_role_cannot_rewrite_a_tier(intruder, tenants):
         "tier_grants",
         "access_log",
         "interactions",
+        "interaction_texts",
+        "ingested_interactions",
+        "session_pseudonyms",
+        "webhook_deliveries",
+        "deletion_receipts",
         "user_pseudonyms",
         "users",
         "developers",
@@ -386,6 +391,65 @@ def test_a_revoked_credential_stays_revoked(intruder, tenants, owner_conn, commi
     )
 
 
+def test_a_forged_admin_cannot_rotate_or_revoke_a_client(intruder, tenants, owner_conn):
+    a = tenants["a"]
+    forge(intruder, "admin")
+    # a secret hash of the intruder's choosing would be a way into the client
+    refused(
+        intruder,
+        psycopg.errors.InsufficientPrivilege,
+        "verified admin or system",
+        "UPDATE oauth_clients SET secret_hash = 'sha256$x$y', secret_version = secret_version + 1,"
+        " previous_secret_hash = NULL, previous_secret_expires_at = NULL, rotated_at = now()"
+        " WHERE client_id = %s",
+        (a.client_id,),
+    )
+    refused(
+        intruder,
+        psycopg.errors.InsufficientPrivilege,
+        "verified admin or system",
+        "UPDATE oauth_clients SET revoked_at = now() WHERE client_id = %s",
+        (a.client_id,),
+    )
+    row = owner_conn.execute(
+        "SELECT secret_version, revoked_at FROM oauth_clients WHERE client_id = %s",
+        (a.client_id,),
+    ).fetchone()
+    assert row == {"secret_version": 1, "revoked_at": None}
+
+
+@pytest.mark.parametrize(
+    "assignment, match",
+    [
+        # skipping a version, keeping a hash it never had, backdating, a version without a secret
+        # (other columns have no UPDATE grant at all)
+        (
+            "secret_hash = 'sha256$a$b', secret_version = secret_version + 2, rotated_at = now()",
+            "next secret version",
+        ),
+        (
+            "secret_hash = 'sha256$a$b', secret_version = secret_version + 1,"
+            " previous_secret_hash = 'sha256$planted$x',"
+            " previous_secret_expires_at = now() + interval '1 day', rotated_at = now()",
+            "next secret version",
+        ),
+        (
+            "secret_hash = 'sha256$a$b', secret_version = secret_version + 1,"
+            " rotated_at = now() - interval '1 day'",
+            "next secret version",
+        ),
+        ("secret_version = secret_version + 1, rotated_at = now()", "next secret version"),
+    ],
+)
+def test_a_verified_admin_only_rotates_as_a_rotation_goes(intruder, tenants, assignment, match):
+    with pytest.raises(psycopg.errors.RestrictViolation, match=match):
+        with bound(intruder, Principal("admin", client_id="adm_x")):
+            intruder.execute(
+                f"UPDATE oauth_clients SET {assignment} WHERE client_id = %s",  # noqa: S608
+                (tenants["a"].client_id,),
+            )
+
+
 # --- correctly bound callers: refused only what would rewrite history
 
 
@@ -614,6 +678,8 @@ TABLES = {
     "webhook_deliveries": {"SELECT"},
     "audit_events": {"SELECT"},
     "skill_stats_weeks": {"SELECT"},
+    # written by gateway_delete_interactions only
+    "deletion_receipts": {"SELECT"},
     "tier_requests": {"SELECT"},
     "tier_grant_expiries": {"SELECT"},
 }
@@ -645,8 +711,11 @@ COLUMNS = {
     ("webhook_deliveries", "UPDATE"): "status attempts next_attempt_at last_status last_error"
     " delivered_at",
     ("oauth_clients", "INSERT"): "client_id secret_hash kind developer_id scopes name",
-    ("oauth_clients", "UPDATE"): "revoked_at",
-    ("oauth_tokens", "INSERT"): "token_digest client_id scopes issued_at expires_at",
+    # 0008: revocation, and the rotation of a secret (a verified admin or the system only)
+    ("oauth_clients", "UPDATE"): "revoked_at secret_hash secret_version previous_secret_hash"
+    " previous_secret_expires_at rotated_at",
+    ("oauth_tokens", "INSERT"): "token_digest client_id scopes issued_at expires_at"
+    " secret_version",
     ("oauth_tokens", "UPDATE"): "revoked_at",
     ("skills", "INSERT"): "developer_id name category",
     ("tier_grants", "INSERT"): "developer_id tier reason granted_by expires_at",
@@ -711,6 +780,7 @@ def test_the_app_role_has_exactly_the_privileges_the_code_uses(owner_conn, scope
         assert sorted(r["proname"] for r in rows) == [
             "gateway_audit_seal",
             "gateway_binding_ok",
+            "gateway_delete_interactions",
             "gateway_ensure_interaction_month",
             "gateway_skill_stats",
             "gateway_store_audio_reference",
@@ -735,3 +805,54 @@ def test_the_app_role_has_exactly_the_privileges_the_code_uses(owner_conn, scope
             "      OR has_sequence_privilege('gateway_app', c.oid, 'UPDATE'))"
         ).fetchone()
         assert sequences["n"] == 0
+
+
+# --- the deletion path: the one way interactions leave, for the proven caller only
+
+
+DELETE_CALL = "SELECT * FROM gateway_delete_interactions(%s, NULL, NULL)"
+
+
+@pytest.mark.parametrize("role", ["user", "platform", "system"])
+def test_a_forged_caller_cannot_delete_anyones_interactions(intruder, tenants, owner_conn, role):
+    a = tenants["a"]
+    forge(intruder, role, user_id=a.user if role == "user" else "", client_id="c")
+    refused(
+        intruder, psycopg.errors.InsufficientPrivilege, "deletes a user", DELETE_CALL, (a.user,)
+    )
+    assert count(owner_conn, "SELECT count(*) AS n FROM interactions") == 2
+
+
+def test_a_proven_user_deletes_only_their_own(intruder, tenants, owner_conn):
+    a, b = tenants["a"], tenants["b"]
+    use_binding_key(intruder, BINDING_KEY)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with bound(intruder, Principal("user", client_id="app", user_id=a.user)):
+            intruder.execute(DELETE_CALL, (b.user,))
+    with bound(intruder, Principal("user", client_id="app", user_id=a.user)):
+        (row,) = intruder.execute(DELETE_CALL, (a.user,)).fetchall()
+    assert row["deleted"] == 1
+    left = owner_conn.execute("SELECT user_id FROM interactions").fetchall()
+    assert [str(r["user_id"]) for r in left] == [b.user]
+
+
+def test_a_proven_developer_or_admin_deletes_nothing(intruder, tenants, owner_conn):
+    a = tenants["a"]
+    for principal in (developer_of(a), Principal("admin", client_id="admin-1")):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            with bound(intruder, principal):
+                intruder.execute(DELETE_CALL, (a.user,))
+    assert count(owner_conn, "SELECT count(*) AS n FROM interactions") == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE deletion_receipts SET interactions = 0",
+        "DELETE FROM deletion_receipts",
+        "TRUNCATE deletion_receipts",
+    ],
+)
+def test_nobody_rewrites_a_deletion_receipt(owner_conn, statement):
+    with pytest.raises(psycopg.errors.RestrictViolation, match="history"):
+        owner_conn.execute(statement)

@@ -5,7 +5,7 @@ from datetime import datetime
 import psycopg
 
 from gateway.exceptions import Conflict, NotFound
-from gateway.models import Conn, Developer
+from gateway.models import Conn, Developer, Row
 from gateway.repositories.tiers import tier_from_row
 
 # When a grant ends: its own expiry and, for a tier whose grants must be re-certified, no later
@@ -131,3 +131,50 @@ def update_suspension(conn: Conn, developer_id: int, *, suspended: bool) -> None
         """,
         {"developer_id": developer_id, "suspended": suspended},
     )
+
+
+# What admins see of developers: the account, its current tier (the same newest-unexpired-grant
+# rule as _FIND_DEVELOPER) and when that grant expires.
+_LISTED = """
+SELECT d.id, d.name, d.contact_email, d.created_at, d.suspended_at,
+       coalesce(g.tier, 'none') AS tier, g.expires_at AS tier_expires_at
+FROM developers d
+LEFT JOIN LATERAL (
+    SELECT tg.tier, tg.expires_at
+    FROM tier_grants tg
+    WHERE tg.developer_id = d.id AND (tg.expires_at IS NULL OR tg.expires_at > now())
+    ORDER BY tg.granted_at DESC, tg.id DESC
+    LIMIT 1
+) g ON true
+WHERE (%(developer_id)s::bigint IS NULL OR d.id = %(developer_id)s)
+  AND (%(after)s::bigint IS NULL OR d.id > %(after)s)
+  AND (%(suspended)s::boolean IS NULL OR (d.suspended_at IS NOT NULL) = %(suspended)s)
+ORDER BY d.id
+LIMIT %(limit)s
+"""
+
+
+def list_developers(
+    conn: Conn,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+    suspended: bool | None = None,
+    developer_id: int | None = None,
+) -> list[Row]:
+    """Developers by id after `after`, each with its tier's name and the grant's expiry."""
+    return conn.execute(
+        _LISTED,
+        {"developer_id": developer_id, "after": after, "limit": limit, "suspended": suspended},
+    ).fetchall()
+
+
+def find_suspension_for_share(conn: Conn, developer_id: int) -> tuple[bool, datetime | None]:
+    """(whether the developer is visible, when it was suspended), holding a share lock on its
+    row until the transaction ends: a suspension committing meanwhile waits for it, and then
+    sees (and revokes) whatever this transaction issued."""
+    row = conn.execute(
+        "SELECT suspended_at FROM developers WHERE id = %(developer_id)s FOR SHARE",
+        {"developer_id": developer_id},
+    ).fetchone()
+    return (False, None) if row is None else (True, row["suspended_at"])

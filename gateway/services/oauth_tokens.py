@@ -19,9 +19,18 @@ class TokenRecord:
     issued_at: datetime
     expires_at: datetime
     revoked: bool
+    # when the secret this token was issued with stopped or stops working (a rotation with
+    # grace); None while it is the client's current secret
+    secret_retired_at: datetime | None = None
+
+    def is_revoked_at(self, now: datetime) -> bool:
+        """Revoked, or issued with a secret a rotation has retired by `now`."""
+        return self.revoked or (
+            self.secret_retired_at is not None and now >= self.secret_retired_at
+        )
 
     def is_active(self, now: datetime) -> bool:
-        return not self.revoked and now < self.expires_at
+        return not self.is_revoked_at(now) and now < self.expires_at
 
     def principal(self) -> Principal:
         return Principal(
@@ -41,6 +50,7 @@ def store_token(
     now: datetime,
     ttl: int,
     developer_id: int | None = None,
+    secret_version: int = 1,
 ) -> None:
     """Persist a freshly generated token as its digest, valid for `ttl` seconds from `now`,
     and audit its issue to `client_id` (of `developer_id`, for a developer's client; rule 7)."""
@@ -51,6 +61,7 @@ def store_token(
         scopes=scopes,
         issued_at=now,
         expires_at=now + timedelta(seconds=ttl),
+        secret_version=secret_version,
     )
     audit.record(
         conn,
@@ -65,11 +76,19 @@ def store_token(
 def find_token(conn: Conn, token: str) -> TokenRecord | None:
     """Return what the gateway knows of `token`, or None for a token it never issued.
 
-    A token whose client was revoked counts as revoked.
+    A token whose client was revoked counts as revoked, and so does one issued with a secret
+    older than the client's previous one. One issued with the previous secret lives only while
+    that secret is in its grace period (`secret_retired_at`); a rotation without grace retires
+    it at once.
     """
     row = tokens_repo.find_token(conn, security.token_digest(token))
     if row is None:
         return None
+    retired_at = None
+    superseded = row["secret_version"] != row["client_secret_version"]
+    if superseded:
+        previous = row["secret_version"] == row["client_secret_version"] - 1
+        retired_at = row["previous_secret_expires_at"] if previous else None
     return TokenRecord(
         client_id=row["client_id"],
         kind=row["kind"],
@@ -77,7 +96,10 @@ def find_token(conn: Conn, token: str) -> TokenRecord | None:
         scopes=list(row["scopes"]),
         issued_at=row["issued_at"],
         expires_at=row["expires_at"],
-        revoked=row["revoked_at"] is not None or row["client_revoked_at"] is not None,
+        revoked=row["revoked_at"] is not None
+        or row["client_revoked_at"] is not None
+        or (superseded and retired_at is None),
+        secret_retired_at=retired_at,
     )
 
 
