@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gateway import create_app
 from gateway.db import SharedConnection
+from gateway.services import audit, tier_requests
 
 try:  # user tokens come with the users' sign-in (authorization_code + PKCE)
     from tokens import user_bearer_headers
@@ -92,9 +93,30 @@ def world(make, bearer, client, app):
         action: [make.client(developer_id=admin_developers[0]).client_id for _ in range(3)]
         for action in ("rotation", "revocation", "show")
     }
+    # the whitelist's admin routes act on rows of their own: a tier nobody is on, developers
+    # with a pending request each (one pool per decision, so each sees a 200 once)
+    fuzz_tiers = [make.tier(f"fuzz-{n}") for n in range(2)]
+    requesters = [make.developer(tier=None) for _ in range(6)]
+    pending = [
+        make._run(
+            tier_requests.submit_request,
+            actor=audit.SYSTEM,
+            developer_id=requester,
+            tier="standard",
+            purpose="fuzzing",
+            accepted_terms=True,
+        )["id"]
+        for requester in requesters
+    ]
     return {
         "admin_headers": bearer(make.client(kind="admin")),
-        "developer_id": st.sampled_from([*admin_developers, 987654321]),
+        "grantee": requesters[0],
+        "name": st.sampled_from([*fuzz_tiers, "no-such-tier"]),
+        "developer_id": st.sampled_from([*admin_developers, *requesters, 987654321]),
+        "request_ids": {
+            "approve": st.sampled_from([*pending[:3], 987654321]),
+            "deny": st.sampled_from([*pending[3:], 987654321]),
+        },
         "client_ids": {
             action: st.sampled_from([*ids, "dev_000000000000000000000000"])
             for action, ids in spare.items()
@@ -146,12 +168,15 @@ def cases(operation, world):
             "developer_id",
             "user_id",
             "deletion_id",
+            "name",
         )
         if any(p.name == name for p in operation.path_parameters)
     }
     if any(p.name == "client_id" for p in operation.path_parameters):
         action = operation.path.rsplit("/", 1)[-1]
         known["client_id"] = world["client_ids"].get(action, world["client_ids"]["show"])
+    if any(p.name == "request_id" for p in operation.path_parameters):
+        known["request_id"] = world["request_ids"][operation.path.rsplit("/", 1)[-1]]
     strategies = []
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         if known:
@@ -185,6 +210,34 @@ def _point_at_real_rows(case, world) -> None:
         return  # a request meant to be invalid stays invalid
     if case.operation.path == "/v1/developer/webhook" and isinstance(body, dict):
         body["url"] = "http://127.0.0.1:9/hook"
+        return
+    if case.operation.path == "/v1/admin/tiers" and isinstance(body, dict):
+        # a new name, a real policy and a rate limit that parses: the tier is created
+        body.update(
+            name=f"fuzz-{uuid.uuid4().hex[:8]}",
+            redaction_policy="strict",
+            rate_limit="5 per minute",
+            transcripts_readable=False,
+        )
+        return
+    if case.operation.path == "/v1/developer/tier-requests" and isinstance(body, dict):
+        body.update(tier="standard", accepted_terms=True)
+        return
+    if case.operation.path == "/v1/admin/tiers/{name}" and isinstance(body, dict):
+        case.path_parameters = {**(case.path_parameters or {}), "name": "fuzz-1"}
+        for name, value in (
+            ("redaction_policy", "strict"),
+            ("rate_limit", "5 per minute"),
+            ("transcripts_readable", False),
+        ):
+            if name in body:
+                body[name] = value
+        body.setdefault("page_size", 7)
+        return
+    if case.operation.path.endswith("/grants") and isinstance(body, dict):
+        # a developer and a tier that exist: the grant goes through
+        case.path_parameters = {**(case.path_parameters or {}), "developer_id": world["grantee"]}
+        body.update(tier="fuzz-0", expires_at=None)
         return
     if case.operation.path != "/v1/ingest/interactions" or not isinstance(body, dict):
         return

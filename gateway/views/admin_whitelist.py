@@ -8,7 +8,7 @@ from flask import Blueprint, request
 from marshmallow import Schema
 
 from gateway.context import RequestContext
-from gateway.exceptions import InvalidInput
+from gateway.exceptions import InvalidInput, NotFound
 from gateway.services import audit, tier_catalog, tier_requests, whitelist
 from gateway.views.bodies import json_body
 from gateway.views.protection import admin_route
@@ -33,6 +33,7 @@ bp = Blueprint("admin_whitelist", __name__, url_prefix="/v1/admin")
 TIER = "<string(maxlength=32):name>"
 DEVELOPER = "<int:developer_id>"
 REQUEST = "<int:request_id>"
+BIGINT = 2**63 - 1
 DEFAULT_LIMIT = 50
 
 
@@ -43,6 +44,13 @@ def _out(schema: Schema, data: Any) -> dict[str, Any]:
 
 def _actor(ctx: RequestContext) -> audit.Actor:
     return audit.Actor.of(ctx.principal)
+
+
+def _id(value: int) -> int:
+    """An id from the URL: one no bigint can hold names nothing (a 404, as a missing one)."""
+    if value > BIGINT:
+        raise NotFound()
+    return value
 
 
 def _query(schema: Schema) -> dict[str, Any]:
@@ -100,6 +108,7 @@ def _history(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
 @bp.post(f"/developers/{DEVELOPER}/grants")
 @admin_route
 def grant_tier(ctx: RequestContext, developer_id: int) -> tuple[dict[str, Any], int]:
+    developer_id = _id(developer_id)
     body = GrantCreateSchema().load(json_body())
     grant_id = whitelist.grant_tier(
         ctx.conn,
@@ -119,12 +128,14 @@ def grant_tier(ctx: RequestContext, developer_id: int) -> tuple[dict[str, Any], 
 @bp.get(f"/developers/{DEVELOPER}/grants")
 @admin_route
 def list_grants(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
+    developer_id = _id(developer_id)
     return _out(GrantHistorySchema(), _history(ctx, developer_id))
 
 
 @bp.delete(f"/developers/{DEVELOPER}/grants/current")
 @admin_route
 def revoke_grant(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
+    developer_id = _id(developer_id)
     body = GrantRevokeSchema().load(json_body())
     whitelist.revoke_grant(
         ctx.conn,
@@ -159,6 +170,7 @@ def list_tier_requests(ctx: RequestContext) -> dict[str, Any]:
 @bp.post(f"/tier-requests/{REQUEST}/approve")
 @admin_route
 def approve_tier_request(ctx: RequestContext, request_id: int) -> dict[str, Any]:
+    request_id = _id(request_id)
     body = TierRequestApproveSchema().load(json_body())
     decided = tier_requests.approve_request(
         ctx.conn,
@@ -174,6 +186,7 @@ def approve_tier_request(ctx: RequestContext, request_id: int) -> dict[str, Any]
 @bp.post(f"/tier-requests/{REQUEST}/deny")
 @admin_route
 def deny_tier_request(ctx: RequestContext, request_id: int) -> dict[str, Any]:
+    request_id = _id(request_id)
     body = TierRequestDenySchema().load(json_body())
     decided = tier_requests.deny_request(
         ctx.conn, actor=_actor(ctx), request_id=request_id, reason=body["reason"], now=ctx.now()
