@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import schemathesis
+from factories import USER_PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -18,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tokens import user_bearer_headers
 
 from gateway import create_app
 from gateway.db import SharedConnection
@@ -73,7 +75,10 @@ def world(make, bearer, client, app):
     sessions = sorted({item["session"] for item in shown["interactions"] if "session" in item})
     assert sessions, shown
     platform_user = make.rows("SELECT platform_user_id FROM users WHERE id = %s", (user,))[0]
+    signed_up, login = make.user_with_password()
     return {
+        "user_headers": user_bearer_headers(client, login, USER_PASSWORD),
+        "user_id": st.sampled_from([signed_up, login]),
         "credentials": credentials,
         "headers": headers,
         "platform_headers": bearer(platform),
@@ -90,7 +95,7 @@ def cases(operation, world):
     """Valid and invalid requests, with path parameters that mostly name real rows."""
     known = {
         name: world[name]
-        for name in ("skill_id", "interaction_id", "session")
+        for name in ("skill_id", "interaction_id", "session", "user_id")
         if any(p.name == name for p in operation.path_parameters)
     }
     strategies = []
@@ -139,8 +144,10 @@ def fuzz(app, operation, world) -> set[int]:
     if operation.path.startswith("/oauth/"):
         credentials = world["credentials"]
         call = {"auth": (credentials.client_id, credentials.client_secret)}
-    elif operation.path.startswith("/v1/ingest/"):
+    elif operation.path.startswith(("/v1/ingest/", "/v1/platform/")):
         call = {"headers": world["platform_headers"]}
+    elif operation.path.startswith("/v1/me"):
+        call = {"headers": world["user_headers"]}
     else:
         call = {"headers": world["headers"]}
 

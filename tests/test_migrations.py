@@ -27,6 +27,11 @@ TENANT_TABLES = {
     "webhook_deliveries",
     "audit_events",
     "skill_stats_weeks",
+    "user_credentials",
+    "activation_links",
+    "authorization_codes",
+    "admin_accounts",
+    "web_sessions",
 }
 
 
@@ -115,7 +120,9 @@ def test_every_tenant_table_has_forced_row_level_security_and_a_policy(conn):
         r["relname"]
         for r in conn.execute("SELECT relname FROM pg_class WHERE relispartition").fetchall()
     }
-    assert {r["table_name"] for r in keyed} - {"oauth_clients"} - partitions <= TENANT_TABLES
+    # credentials looked up before any caller is known (a token's user is found through it)
+    credentials = {"oauth_clients", "oauth_tokens"}
+    assert {r["table_name"] for r in keyed} - credentials - partitions <= TENANT_TABLES
 
 
 def test_partitions_are_reached_only_through_their_parents_row_level_security(conn):

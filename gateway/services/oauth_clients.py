@@ -11,6 +11,8 @@ SCOPES_BY_KIND = {
     "developer": ["transcripts:read"],
     "admin": ["admin"],
     "platform": ["ingest"],
+    # the users' first-party app: a public client, user tokens through authorization_code
+    "app": ["privacy"],
 }
 
 
@@ -29,6 +31,9 @@ class Client:
     developer_id: int | None
     scopes: list[str]
     secret_hash: str = field(repr=False)
+    # an app's registered redirect URIs, matched exactly (none for the other kinds)
+    redirect_uris: tuple[str, ...] = ()
+    name: str = ""
 
 
 def register_client(
@@ -38,6 +43,7 @@ def register_client(
     kind: str,
     developer_id: int | None = None,
     name: str = "",
+    redirect_uris: list[str] | None = None,
 ) -> IssuedClient:
     """Create a client of `kind` with a fresh secret and return the credentials (once).
 
@@ -48,6 +54,8 @@ def register_client(
         raise ValueError(f"unknown client kind {kind!r}")
     if (kind == "developer") != (developer_id is not None):
         raise ValueError("developer clients, and only they, belong to a developer")
+    if bool(redirect_uris) != (kind == "app"):
+        raise ValueError("apps, and only they, have redirect URIs (at least one)")
     client_id = security.new_client_id(kind)
     secret = security.new_client_secret()
     scopes = SCOPES_BY_KIND[kind]
@@ -59,6 +67,7 @@ def register_client(
         scopes=scopes,
         developer_id=developer_id,
         name=name,
+        redirect_uris=redirect_uris or [],
     )
     audit.record(
         conn,
@@ -93,5 +102,11 @@ def find_active_client(conn: Conn, client_id: str) -> Client | None:
     if row is None or row["revoked_at"] is not None:
         return None
     return Client(
-        row["client_id"], row["kind"], row["developer_id"], list(row["scopes"]), row["secret_hash"]
+        row["client_id"],
+        row["kind"],
+        row["developer_id"],
+        list(row["scopes"]),
+        row["secret_hash"],
+        redirect_uris=tuple(row["redirect_uris"]),
+        name=row["name"],
     )

@@ -19,11 +19,21 @@ class TokenRecord:
     issued_at: datetime
     expires_at: datetime
     revoked: bool
+    # the user a token acts for (the first-party app's tokens), else None
+    user_id: str | None = None
 
     def is_active(self, now: datetime) -> bool:
         return not self.revoked and now < self.expires_at
 
     def principal(self) -> Principal:
+        if self.user_id is not None:
+            # a user token: the app holds it, the user is the caller (rule 2)
+            return Principal(
+                kind="user",
+                client_id=self.client_id,
+                user_id=self.user_id,
+                scopes=frozenset(self.scopes),
+            )
         return Principal(
             kind=self.kind,
             client_id=self.client_id,
@@ -41,6 +51,8 @@ def store_token(
     now: datetime,
     ttl: int,
     developer_id: int | None = None,
+    user_id: str | None = None,
+    authorization_code_id: int | None = None,
 ) -> None:
     """Persist a freshly generated token as its digest, valid for `ttl` seconds from `now`,
     and audit its issue to `client_id` (of `developer_id`, for a developer's client; rule 7)."""
@@ -51,6 +63,8 @@ def store_token(
         scopes=scopes,
         issued_at=now,
         expires_at=now + timedelta(seconds=ttl),
+        user_id=user_id,
+        authorization_code_id=authorization_code_id,
     )
     audit.record(
         conn,
@@ -78,6 +92,7 @@ def find_token(conn: Conn, token: str) -> TokenRecord | None:
         issued_at=row["issued_at"],
         expires_at=row["expires_at"],
         revoked=row["revoked_at"] is not None or row["client_revoked_at"] is not None,
+        user_id=None if row["user_id"] is None else str(row["user_id"]),
     )
 
 
