@@ -7,7 +7,7 @@ from datetime import datetime
 import psycopg
 
 from gateway import security
-from gateway.exceptions import Conflict, InvalidInput
+from gateway.exceptions import Conflict, InvalidInput, NotFound
 from gateway.models import Conn
 from gateway.repositories import admin_accounts as admins_repo
 from gateway.services import audit
@@ -88,6 +88,16 @@ def check_second_factor(
     if step is None or not admins_repo.update_totp_step(conn, admin_id=admin_id, step=step):
         return None
     return Admin(int(row["id"]), row["name"])
+
+
+def reset_password(conn: Conn, *, name: str, password: str) -> None:
+    """Give an admin a new password (the demo's, at every run). Raises NotFound."""
+    row = admins_repo.find_admin(conn, name=name)
+    if row is None:
+        raise NotFound("No such admin.")
+    admins_repo.update_password(
+        conn, admin_id=int(row["id"]), password_hash=passwords.hash_password(password)
+    )
 
 
 def totp_secret(conn: Conn, *, name: str, server_secret: str) -> str | None:
