@@ -96,6 +96,15 @@ CURSORS = ["tests/views/test_developers.py", "tests/views/test_errors.py", "test
 ERRORS = ["tests/views/test_errors.py", "tests/views/test_developers.py"]
 OAUTH = ["tests/views/test_oauth_api.py", "tests/test_routes.py", "tests/test_security.py"]
 POOL = ["tests/test_rls.py", "tests/test_architecture.py", "tests/test_faults.py"]
+WHITELIST = ["tests/views/test_whitelist.py", "tests/services/test_whitelist.py"]
+WHITELIST_SQL = "gateway/sql/migrations/0007_whitelist.sql"
+LIFECYCLE_SQL = "gateway/sql/migrations/0008_client_lifecycle.sql"
+ADMIN = [
+    "tests/views/test_admin_accounts.py",
+    "tests/views/test_admin_authorization.py",
+    "tests/views/test_admin_lifecycle_instances.py",
+    "tests/services/test_suspension_race.py",
+]
 
 MUTANTS: list[Mutant] = [
     # --- the review's list: mutants the suite did not catch
@@ -1193,8 +1202,8 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/services/oauth_tokens.py",
-                'revoked=row["revoked_at"] is not None or row["client_revoked_at"] is not None,',
-                'revoked=row["revoked_at"] is not None,',
+                '        or row["client_revoked_at"] is not None\n',
+                "",
             )
         ],
         OAUTH,
@@ -1414,6 +1423,286 @@ MUTANTS: list[Mutant] = [
         "a web session outlives its expiry",
         [("gateway/services/web_sessions.py", "or now >= row[\"expires_at\"]\n", "\n")],
         ["tests/views/test_sign_in.py"],
+    ),
+    # --- rule 3: the whitelist (tiers admins manage, grants that end, tier requests)
+    m(
+        "grant-never-expires",
+        "3",
+        "a grant past its expiry still decides the tier",
+        [
+            (
+                "gateway/repositories/developers.py",
+                "CASE WHEN g.ends_at IS NULL OR g.ends_at > c.now THEN g.tier END",
+                "g.tier",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "grant-expiry-on-database-clock",
+        "3",
+        "a grant's expiry judged by the database's clock, not the caller's",
+        [
+            (
+                "gateway/repositories/developers.py",
+                "CROSS JOIN (SELECT coalesce(%(now)s::timestamptz, now()) AS now) c",
+                "CROSS JOIN (SELECT now() AS now) c",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "recertification-unbounded",
+        "3",
+        "a top-tier grant may name any expiry, and read time does not cap it either",
+        [
+            ("gateway/services/whitelist.py", "    if expires_at > latest:", "    if False:"),
+            (
+                "gateway/repositories/developers.py",
+                "CASE WHEN gt.recertify_days IS NULL THEN tg.expires_at",
+                "CASE WHEN true THEN tg.expires_at",
+            ),
+        ],
+        WHITELIST,
+    ),
+    m(
+        "recertification-not-capped-at-read",
+        "3",
+        "read time ignores re-certification (a grant made before a tier became top-tier)",
+        [
+            (
+                "gateway/repositories/developers.py",
+                "CASE WHEN gt.recertify_days IS NULL THEN tg.expires_at",
+                "CASE WHEN true THEN tg.expires_at",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "top-tier-granted-for-good",
+        "3",
+        "a top-tier grant without an expiry is open-ended",
+        [
+            (
+                "gateway/services/whitelist.py",
+                "    if expires_at is None:\n        return latest",
+                "    if expires_at is None:\n        return None",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "tier-policy-unchecked",
+        "3",
+        "a tier may name a redaction policy that does not exist",
+        [
+            (
+                "gateway/services/tier_catalog.py",
+                "    if policy not in policy_names():",
+                "    if False:",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "tier-rate-limit-unchecked",
+        "3",
+        "a tier may carry a rate limit that does not parse",
+        [
+            (
+                "gateway/services/tier_catalog.py",
+                "    if not items or any(item.amount < 1 for item in items):",
+                "    if False:",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "tier-request-terms-optional",
+        "3",
+        "a tier request without the data-use terms acknowledged is filed (both layers)",
+        [
+            (
+                "gateway/services/tier_requests.py",
+                "    if accepted_terms is not True:",
+                "    if False:",
+            ),
+            (
+                WHITELIST_SQL,
+                "    accepted_terms  boolean NOT NULL CHECK (accepted_terms),",
+                "    accepted_terms  boolean,",
+            ),
+        ],
+        WHITELIST,
+    ),
+    m(
+        "tier-requests-many-pending",
+        "3",
+        "a developer may keep several requests pending",
+        [
+            (
+                WHITELIST_SQL,
+                "CREATE UNIQUE INDEX tier_requests_one_pending_idx",
+                "CREATE INDEX tier_requests_one_pending_idx",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "whitelist-routes-for-developers",
+        "3",
+        "the whitelist's admin routes accept a developer's token",
+        [
+            (
+                "gateway/views/admin_whitelist.py",
+                "from gateway.views.protection import admin_route\n",
+                "from gateway.views.protection import protected\n\n"
+                'admin_route = protected("transcripts:read")\n',
+            )
+        ],
+        ["tests/views/test_whitelist.py"],
+    ),
+    m(
+        "tier-none-reads-transcripts",
+        "3",
+        "tier 'none', where expired grants land, may be given transcripts (both layers)",
+        [
+            (
+                "gateway/services/tier_catalog.py",
+                '    if name == NO_TIER and (tier["transcripts_readable"]'
+                " or recertify is not None):",
+                "    if False:",
+            ),
+            (
+                WHITELIST_SQL,
+                "    CHECK (name <> 'none' OR (NOT transcripts_readable"
+                " AND recertify_days IS NULL));",
+                "    CHECK (true);",
+            ),
+        ],
+        WHITELIST,
+    ),
+    # --- the lifecycle of developers and clients (admins and operators)
+    m(
+        "suspension-leaves-tokens",
+        "admin",
+        "suspending a developer revokes none of its live tokens",
+        [
+            (
+                "gateway/services/developers.py",
+                "    token_ids = tokens_repo.revoke_live_tokens(\n"
+                "        conn, developer_id=developer_id, now=now or datetime.now(UTC)\n"
+                "    )",
+                "    token_ids: list[int] = []",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "suspended-developer-gets-tokens",
+        "admin",
+        "the token endpoint issues tokens to a suspended developer's clients",
+        [
+            (
+                "gateway/oauth.py",
+                "            if not developers_service.may_get_tokens(",
+                "            if False and not developers_service.may_get_tokens(",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "suspension-check-unlocked",
+        "admin",
+        "the token endpoint's suspension check takes no lock (a raced token survives)",
+        [
+            (
+                "gateway/repositories/developers.py",
+                "WHERE id = %(developer_id)s FOR SHARE",
+                "WHERE id = %(developer_id)s",
+            )
+        ],
+        ["tests/services/test_suspension_race.py"],
+    ),
+    m(
+        "revocation-leaves-tokens",
+        "admin",
+        "revoking a client marks none of its tokens revoked",
+        [
+            (
+                "gateway/services/oauth_clients.py",
+                "    token_ids = tokens_repo.revoke_live_tokens("
+                "conn, client_id=client_id, now=now)",
+                "    token_ids: list[int] = []",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "grace-secret-never-expires",
+        "admin",
+        "the previous secret authenticates after its grace period",
+        [
+            (
+                "gateway/services/oauth_clients.py",
+                "        and now < client.previous_secret_expires_at\n",
+                "",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "grace-tokens-never-expire",
+        "admin",
+        "tokens of a retired secret stay valid after the grace period",
+        [
+            (
+                "gateway/services/oauth_tokens.py",
+                "self.secret_retired_at is not None and now >= self.secret_retired_at",
+                "False",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "rotation-without-grace-keeps-old",
+        "admin",
+        "a rotation without grace lets the old secret work for a day",
+        [
+            (
+                "gateway/services/oauth_clients.py",
+                "    until = now + grace if grace else None",
+                "    until = now + (grace or timedelta(days=1))",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "admin-route-any-kind",
+        "admin",
+        "the admin guard lets a platform token in",
+        [
+            (
+                "gateway/views/protection.py",
+                'admin_route = protected("admin", prepare=_kind("admin"))',
+                'admin_route = protected("ingest")',
+            )
+        ],
+        ["tests/views/test_admin_authorization.py"],
+    ),
+    m(
+        "clients-update-unverified",
+        "admin",
+        "any app-role session may rotate or revoke a client (no verified caller)",
+        [
+            (
+                LIFECYCLE_SQL,
+                "        IF coalesce(public.gateway_verified_role()"
+                " NOT IN ('admin', 'system'), true)",
+                "        IF false",
+            )
+        ],
+        ["tests/test_database_privileges.py"],
     ),
 ]
 

@@ -135,8 +135,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from gateway.views import account as account_views
     from gateway.views import activation as activation_views
+    from gateway.views import admin_accounts, admin_audit, developers, docs, errors, health, ingest
     from gateway.views import authorize as authorize_views
-    from gateway.views import developers, docs, errors, health, ingest
     from gateway.views import oauth as oauth_views
     from gateway.views import sign_in as sign_in_views
     from gateway.web import csrf
@@ -146,6 +146,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(developers.bp)
     app.register_blueprint(ingest.bp)
+    from gateway.views import admin_whitelist, tier_requests
+
+    app.register_blueprint(admin_whitelist.bp)
+    app.register_blueprint(tier_requests.bp)
+    app.register_blueprint(admin_accounts.bp)
+    app.register_blueprint(admin_audit.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(authorize_views.bp)
     app.register_blueprint(account_views.bp)

@@ -388,9 +388,10 @@ def worker(once: bool, poll: float) -> None:
         try:
             if once:
                 counts = worker_module.deliver_due(db, app.config, now=clock)
+                expired = worker_module.record_expired_grants(db, now=clock)
                 click.echo(
                     f"delivered {counts['delivered']}, to retry {counts['pending']}, "
-                    f"dead {counts['dead']}"
+                    f"dead {counts['dead']}; grants expired {expired}"
                 )
                 return
             stop = threading.Event()
@@ -982,6 +983,16 @@ def register(app: Any) -> None:
     for command in main.commands.values():
         app.cli.add_command(command)
 
+
+# the whitelist commands (tiers, grants, tier requests) live in a module of their own
+from gateway.commands import whitelist as _whitelist  # noqa: E402
+
+_whitelist.attach(main)
+
+# the operators' account commands (developers, skills, clients) live in a module of their own
+from gateway.commands import accounts as _accounts  # noqa: E402
+
+_accounts.attach(main)
 
 # sign-in accounts: admins of the web console, the users' first-party app
 from gateway.commands import sign_ins as _sign_ins  # noqa: E402

@@ -12,7 +12,7 @@ from authlib.oauth2.rfc6749 import (
     UnsupportedTokenTypeError,
 )
 from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, ClientCredentialsGrant
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
@@ -28,6 +28,7 @@ from gateway.db import bind_principal
 from gateway.exceptions import GatewayError
 from gateway.models import Principal
 from gateway.services import authorization_codes as codes_service
+from gateway.services import developers as developers_service
 from gateway.services import oauth_clients as oauth_clients_service
 from gateway.services import oauth_tokens as oauth_tokens_service
 
@@ -44,6 +45,9 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
     def __init__(self, client: oauth_clients_service.Client | None, client_id: str) -> None:
         self.client = client
         self.client_id = client_id
+        # which of the client's secrets authenticated it (tokens carry it: a rotation retires
+        # the tokens of the secret it retires)
+        self.secret_version: int | None = None
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -71,11 +75,15 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
 
     def check_client_secret(self, client_secret: str) -> bool:
         if not _storable(self.client_id):
-            # never a client of ours; still pay for one hash comparison like any other miss
-            security.verify_secret(None, client_secret)
+            # never a client of ours; still pay for the comparisons like any other miss
+            oauth_clients_service.matching_secret_version(None, client_secret)
             return False
-        # self.client was looked up once by _query_client; None when unknown or revoked
-        return oauth_clients_service.secret_matches(self.client, client_secret)
+        # self.client was looked up once by _query_client; None when unknown or revoked. The
+        # previous secret counts only during its grace period, judged by the app's clock.
+        self.secret_version = oauth_clients_service.matching_secret_version(
+            self.client, client_secret, now=context.current().now()
+        )
+        return self.secret_version is not None
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.is_app:
@@ -114,7 +122,7 @@ class TokenHandle:
         return self.now >= self.record.expires_at
 
     def is_revoked(self) -> bool:
-        return self.record.revoked
+        return self.record.is_revoked_at(self.now)
 
 
 def _storable(text: str) -> bool:
@@ -148,6 +156,7 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
         now=ctx.now(),
         ttl=int(token["expires_in"]),
         developer_id=client.developer_id if client else None,
+        secret_version=request.client.secret_version or 1,
         user_id=code.user_id if code else None,
         authorization_code_id=code.id if code else None,
     )
@@ -186,12 +195,15 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         client: OAuthClient = super().authenticate_client(request, methods, endpoint)
         record = client.client
         if record is not None:  # never None here: an unknown client fails its secret check
-            context.current().principal = Principal(
+            ctx = context.current()
+            ctx.principal = Principal(
                 kind=record.kind,
                 client_id=record.client_id,
                 developer_id=record.developer_id,
                 scopes=frozenset(record.scopes),
             )
+            # the rest of the exchange runs as that caller (a developer sees its own account)
+            bind_principal(ctx.conn, ctx.principal)
         # the client's own bucket of this endpoint, drawn only now that its secret checked out
         limits.charge_client()
         return client
@@ -199,6 +211,24 @@ class Server(AuthorizationServer):  # type: ignore[misc]
 
 class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def validate_token_request(self) -> None:
+        """authlib's checks, then: no token for a suspended developer's clients.
+
+        RFC 6749 §5.2 unauthorized_client (400): the client did authenticate, it is just not
+        allowed a token now; invalid_client would send its developer hunting for a secret
+        that is right.
+        """
+        super().validate_token_request()
+        record = self.request.client.client
+        if record is not None and record.developer_id is not None:
+            if not developers_service.may_get_tokens(
+                context.current().conn, developer_id=record.developer_id
+            ):
+                raise UnauthorizedClientError(
+                    description="The developer account is suspended; contact the platform's "
+                    "admins."
+                )
 
 
 class S256Challenge(CodeChallenge):  # type: ignore[misc]

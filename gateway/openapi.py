@@ -13,6 +13,29 @@ from werkzeug.routing import Rule
 
 from gateway.oauth import CLIENT_AUTH_METHODS, SCOPES
 from schemas.accounts import ActivationSchema, MeSchema
+from schemas.admin_accounts import (
+    AdminClientPageSchema,
+    AdminClientSchema,
+    AdminDeveloperDetailSchema,
+    AdminDeveloperPageSchema,
+    AdminDeveloperSchema,
+    AdminSkillPageSchema,
+    AdminSkillSchema,
+    ClientCreateSchema,
+    ClientQuerySchema,
+    DeveloperCreateSchema,
+    DeveloperQuerySchema,
+    IssuedClientSchema,
+    NoFieldsSchema,
+    PageQuerySchema,
+    RevokedClientSchema,
+    RotatedSecretSchema,
+    RotationCreateSchema,
+    SkillCreateSchema,
+    SkillQuerySchema,
+    SuspendedDeveloperSchema,
+)
+from schemas.admin_audit import AuditPageSchema, AuditQuerySchema, AuditVerdictSchema
 from schemas.developers import (
     DeveloperSchema,
     SkillListSchema,
@@ -46,6 +69,24 @@ from schemas.oauth import (
     TokenSchema,
 )
 from schemas.stats import SkillStatsSchema, StatsQuerySchema
+from schemas.whitelist import (
+    AdminTierListSchema,
+    AdminTierRequestPageSchema,
+    AdminTierRequestSchema,
+    AdminTierSchema,
+    GrantCreateSchema,
+    GrantHistorySchema,
+    GrantRevokeSchema,
+    GrantSchema,
+    TierCreateSchema,
+    TierRequestApproveSchema,
+    TierRequestCreateSchema,
+    TierRequestDenySchema,
+    TierRequestListSchema,
+    TierRequestQuerySchema,
+    TierRequestSchema,
+    TierUpdateSchema,
+)
 
 # Routes that describe the API rather than being part of it.
 UNDOCUMENTED = {"static", "docs.page", "docs.openapi_json"}
@@ -81,6 +122,7 @@ ERRORS = {
     403: "The token lacks the scope (`insufficient_scope`), or this client may not do that "
     "(`forbidden`).",
     404: "No such resource, or one you may not see: both answer the same (`not_found`).",
+    409: "The resource is not in a state that allows this (`conflict`), e.g. already revoked.",
     422: "Some parameters are not valid (`invalid_request`); `details` names each one.",
     429: "Too many requests (`rate_limited`); wait for `Retry-After` seconds.",
     503: "The database is unavailable (`temporarily_unavailable`); retry after `Retry-After`.",
@@ -98,6 +140,8 @@ HEADERS = {
 }
 
 PATH_DESCRIPTIONS = {
+    "developer_id": "A developer's id; an unknown one answers 404.",
+    "client_id": "A client's id; an unknown one answers 404.",
     "skill_id": "One of your skills; any other answers 404.",
     "interaction_id": "An interaction of that skill you may read; any other answers 404.",
 }
@@ -111,6 +155,12 @@ QUERY_DESCRIPTIONS = {
     "limit": "Page size; capped by your tier's page size.",
     "cursor": "The `next_cursor` of the previous page, with the same filters.",
     "session": "A session pseudonym you were shown: that conversation's turns only.",
+    "suspended": "`true`: only suspended developers; `false`: only active ones.",
+    "developer": "Only this developer's (by id).",
+    "kind": "Only clients of this kind: `developer`, `admin` or `platform`.",
+    "actor": "Only this actor: `client:<client_id>`, `user:<id>`, `cli:<operator>` or `system`.",
+    "action": "Only this action, e.g. `developer.suspended`.",
+    "skill": "Only events about this skill.",
     "q": "Words to find in the redacted text you are shown (web-search syntax: quoted phrases, "
     "`or`, `-word`); never matches what redaction hid.",
 }
@@ -128,6 +178,7 @@ class Operation:
     body: type[Schema] | None = None
     errors: tuple[int, ...] = ()
     tag: str | None = None
+    status: int = 200  # the success status (201 for a create)
 
 
 _OAUTH_ERRORS = (400, 401, 429, 503)
@@ -246,6 +297,107 @@ OPERATIONS: dict[str, Operation] = {
         "earlier ones stay good until used or expired.",
     ),
     "account.me": Operation("Who this user token acts for", MeSchema),
+    "admin_accounts.list_developers": Operation(
+        "List developers",
+        AdminDeveloperPageSchema,
+        "By id, each with its current tier's name, that grant's expiry and its suspension. "
+        "Keyset pagination: pass `next_cursor` back as `cursor` (same filters) until `null`.",
+        query=DeveloperQuerySchema,
+    ),
+    "admin_accounts.register_developer": Operation(
+        "Register a developer",
+        AdminDeveloperSchema,
+        "On tier `none` until granted another. Audited as `developer.registered`. A name "
+        "already taken is a 409.",
+        body=DeveloperCreateSchema,
+        errors=(409,),
+        status=201,
+    ),
+    "admin_accounts.show_developer": Operation(
+        "Show a developer",
+        AdminDeveloperDetailSchema,
+        "The account, tier, grant expiry, suspension, skills and clients (never a secret).",
+    ),
+    "admin_accounts.suspend_developer": Operation(
+        "Suspend a developer",
+        SuspendedDeveloperSchema,
+        "Every live token of the developer's clients is revoked at once (the very next request "
+        "with one fails, on every instance) and the token endpoint issues none "
+        "(`unauthorized_client`) until it is reinstated. Send `{}`. Audited as "
+        "`developer.suspended` and one `token.revoked` per token; 409 if suspended already.",
+        body=NoFieldsSchema,
+        errors=(409,),
+    ),
+    "admin_accounts.reinstate_developer": Operation(
+        "Reinstate a developer",
+        AdminDeveloperSchema,
+        "Lifts the suspension; nothing else does. Tokens revoked by it stay revoked: the "
+        "developer's clients get new ones. Audited as `developer.reinstated`; 409 if not "
+        "suspended.",
+        errors=(409,),
+    ),
+    "admin_accounts.list_skills": Operation(
+        "List skills", AdminSkillPageSchema, "Every developer's, by id.", query=SkillQuerySchema
+    ),
+    "admin_accounts.list_developer_skills": Operation(
+        "List a developer's skills", AdminSkillPageSchema, query=PageQuerySchema
+    ),
+    "admin_accounts.register_skill": Operation(
+        "Register a skill",
+        AdminSkillSchema,
+        "For the developer the URL names. Audited as `skill.registered`.",
+        body=SkillCreateSchema,
+        status=201,
+    ),
+    "admin_accounts.list_clients": Operation(
+        "List OAuth clients",
+        AdminClientPageSchema,
+        "By client id; never a secret or a hash of one.",
+        query=ClientQuerySchema,
+    ),
+    "admin_accounts.create_client": Operation(
+        "Create an OAuth client",
+        IssuedClientSchema,
+        "A `developer` client (with `developer_id`), an `admin` or a `platform` client, each "
+        "with its kind's scopes. The secret is in this answer only; the gateway keeps a salted "
+        "hash. Audited as `client.created`. An unknown `developer_id` is a 404.",
+        body=ClientCreateSchema,
+        errors=(404,),
+        status=201,
+    ),
+    "admin_accounts.show_client": Operation("Show an OAuth client", AdminClientSchema),
+    "admin_accounts.rotate_client_secret": Operation(
+        "Rotate a client's secret",
+        RotatedSecretSchema,
+        "A new secret, in this answer only. `grace_seconds` (default 0, at most 30 days): how "
+        "long the replaced secret, and tokens issued with it, keep working; with none they "
+        "stop at once. Audited as `client.rotated`; 409 for a revoked client.",
+        body=RotationCreateSchema,
+        errors=(409,),
+    ),
+    "admin_accounts.revoke_client": Operation(
+        "Revoke a client",
+        RevokedClientSchema,
+        "For good: its secret stops working and every token it holds dies at once. Send `{}`. "
+        "Audited as `client.revoked` and one `token.revoked` per live token; 409 if revoked "
+        "already.",
+        body=NoFieldsSchema,
+        errors=(409,),
+    ),
+    "admin_audit.query_audit": Operation(
+        "Query the audit log",
+        AuditPageSchema,
+        "Newest first, sealed or not (`seq` is null until sealed). Every filter is optional; "
+        "keyset pagination with a signed `cursor` valid for the same filters.",
+        query=AuditQuerySchema,
+    ),
+    "admin_audit.verify_audit": Operation(
+        "Verify the audit chain",
+        AuditVerdictSchema,
+        "Seals what is committed, recomputes every row's hash and link, and names the first "
+        "bad row (`first_bad_seq`, `reason`). A chain recomputed wholesale verifies here: check "
+        "it against a signed checkpoint with `skillgw audit verify --checkpoint`.",
+    ),
     "ingest.ingest_users": Operation(
         "Push users",
         IngestedUsersSchema,
@@ -262,6 +414,95 @@ OPERATIONS: dict[str, Operation] = {
         "`interaction_id`: a retried batch creates nothing new and answers the same. Texts are "
         "redacted here, once, under every policy; `audio_ref` goes to the audio vault only.",
         body=IngestInteractionsSchema,
+    ),
+    # --- the whitelist
+    "admin_whitelist.list_tiers": Operation(
+        "List tiers", AdminTierListSchema, "Every tier with all its settings, by name."
+    ),
+    "admin_whitelist.create_tier": Operation(
+        "Create a tier",
+        AdminTierSchema,
+        "A redaction policy that does not exist, a rate limit that does not parse, or a tier "
+        "that shows whole conversations (response, slots, session) without `recertify_days` "
+        "is a 422; a name taken a 409. Audited as `tier.created`.",
+        body=TierCreateSchema,
+        errors=(409,),
+        status=201,
+    ),
+    "admin_whitelist.show_tier": Operation("Show a tier", AdminTierSchema),
+    "admin_whitelist.change_tier": Operation(
+        "Change a tier",
+        AdminTierSchema,
+        "Send the settings to change (the name never changes). Checked as at creation; every "
+        "developer on the tier is held to the change from its very next request, on every "
+        "instance. Audited as `tier.changed` with the before and after of what changed. Tier "
+        "`none` never reads transcripts.",
+        body=TierUpdateSchema,
+    ),
+    "admin_whitelist.grant_tier": Operation(
+        "Grant a developer a tier",
+        GrantSchema,
+        "Replaces the developer's current grant from now on, with a reason (required) and an "
+        "optional `expires_at`; when it ends the developer is on `none`, with no job to run. "
+        "A top tier's grant (`recertify_days` set: `trusted`, 365) without an expiry gets "
+        "exactly that many days; a later expiry is a 422. Audited as `grant.made`.",
+        body=GrantCreateSchema,
+        status=201,
+    ),
+    "admin_whitelist.list_grants": Operation(
+        "A developer's grant history",
+        GrantHistorySchema,
+        "Every grant, newest first, with who made it, when, why, its expiry, when it ends and "
+        "its state; and the tier the developer is on now.",
+    ),
+    "admin_whitelist.revoke_grant": Operation(
+        "Revoke a developer's grant",
+        GrantHistorySchema,
+        "The developer is on `none` from its next request. Send `{\"reason\": …}`. Recorded "
+        "as a grant of `none` (history is kept) and audited as `grant.revoked`; 409 when it "
+        "holds no current grant.",
+        body=GrantRevokeSchema,
+        errors=(409,),
+    ),
+    "admin_whitelist.list_tier_requests": Operation(
+        "List tier requests",
+        AdminTierRequestPageSchema,
+        "Oldest first; `status=pending` for the ones waiting. Pass `next_after` back as "
+        "`after` for the next page.",
+        query=TierRequestQuerySchema,
+    ),
+    "admin_whitelist.approve_tier_request": Operation(
+        "Approve a tier request",
+        AdminTierRequestSchema,
+        "Grants the developer the tier it asked for (see granting: `expires_at`, "
+        "re-certification), with `reason` or a reason naming the request. Audited as "
+        "`grant.made` and `tier_request.decided`; 409 when decided already.",
+        body=TierRequestApproveSchema,
+        errors=(409,),
+    ),
+    "admin_whitelist.deny_tier_request": Operation(
+        "Deny a tier request",
+        AdminTierRequestSchema,
+        "With a reason (required) that the developer reads. Audited as "
+        "`tier_request.decided`; 409 when decided already.",
+        body=TierRequestDenySchema,
+        errors=(409,),
+    ),
+    "tier_requests.request_tier": Operation(
+        "Ask for a tier",
+        TierRequestSchema,
+        "The tier, what you need it for in your own words, and `accepted_terms: true`: you "
+        "acknowledge the data-use terms (anything else is a 422). One pending request at a "
+        "time (409). To keep a tier whose grant is about to expire, ask for it again. An admin "
+        "approves or denies it; read the decision with GET.",
+        body=TierRequestCreateSchema,
+        errors=(409,),
+        status=201,
+    ),
+    "tier_requests.list_my_tier_requests": Operation(
+        "List your tier requests",
+        TierRequestListSchema,
+        "Oldest first, each with its status and the admin's reason.",
     ),
 }
 
@@ -335,7 +576,7 @@ def _operation(rule: Rule, view: Any, method: str) -> dict[str, Any]:
         "parameters": path_parameters
         + ([{"in": "query", "schema": doc.query}] if doc.query else []),
         "responses": {
-            "200": success,
+            str(doc.status): success,
             **_error_responses(tuple(errors)),
         },
     }

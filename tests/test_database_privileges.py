@@ -386,6 +386,65 @@ def test_a_revoked_credential_stays_revoked(intruder, tenants, owner_conn, commi
     )
 
 
+def test_a_forged_admin_cannot_rotate_or_revoke_a_client(intruder, tenants, owner_conn):
+    a = tenants["a"]
+    forge(intruder, "admin")
+    # a secret hash of the intruder's choosing would be a way into the client
+    refused(
+        intruder,
+        psycopg.errors.InsufficientPrivilege,
+        "verified admin or system",
+        "UPDATE oauth_clients SET secret_hash = 'sha256$x$y', secret_version = secret_version + 1,"
+        " previous_secret_hash = NULL, previous_secret_expires_at = NULL, rotated_at = now()"
+        " WHERE client_id = %s",
+        (a.client_id,),
+    )
+    refused(
+        intruder,
+        psycopg.errors.InsufficientPrivilege,
+        "verified admin or system",
+        "UPDATE oauth_clients SET revoked_at = now() WHERE client_id = %s",
+        (a.client_id,),
+    )
+    row = owner_conn.execute(
+        "SELECT secret_version, revoked_at FROM oauth_clients WHERE client_id = %s",
+        (a.client_id,),
+    ).fetchone()
+    assert row == {"secret_version": 1, "revoked_at": None}
+
+
+@pytest.mark.parametrize(
+    "assignment, match",
+    [
+        # skipping a version, keeping a hash it never had, backdating, a version without a secret
+        # (other columns have no UPDATE grant at all)
+        (
+            "secret_hash = 'sha256$a$b', secret_version = secret_version + 2, rotated_at = now()",
+            "next secret version",
+        ),
+        (
+            "secret_hash = 'sha256$a$b', secret_version = secret_version + 1,"
+            " previous_secret_hash = 'sha256$planted$x',"
+            " previous_secret_expires_at = now() + interval '1 day', rotated_at = now()",
+            "next secret version",
+        ),
+        (
+            "secret_hash = 'sha256$a$b', secret_version = secret_version + 1,"
+            " rotated_at = now() - interval '1 day'",
+            "next secret version",
+        ),
+        ("secret_version = secret_version + 1, rotated_at = now()", "next secret version"),
+    ],
+)
+def test_a_verified_admin_only_rotates_as_a_rotation_goes(intruder, tenants, assignment, match):
+    with pytest.raises(psycopg.errors.RestrictViolation, match=match):
+        with bound(intruder, Principal("admin", client_id="adm_x")):
+            intruder.execute(
+                f"UPDATE oauth_clients SET {assignment} WHERE client_id = %s",  # noqa: S608
+                (tenants["a"].client_id,),
+            )
+
+
 # --- correctly bound callers: refused only what would rewrite history
 
 
@@ -520,13 +579,22 @@ def test_a_bound_caller_does_what_the_code_does(intruder, tenants, owner_conn):
     [
         "UPDATE tier_grants SET tier = 'trusted'",
         "DELETE FROM tier_grants WHERE false",
-        "TRUNCATE tier_grants",
+        # CASCADE: tier requests and recorded expiries point at grants
+        "TRUNCATE tier_grants CASCADE",
         "UPDATE access_log SET endpoint = endpoint",
         "DELETE FROM access_log WHERE false",
         "TRUNCATE access_log",
         "DELETE FROM consents WHERE false",
         "TRUNCATE consents",
         "DELETE FROM users",  # cascades into consents
+        "DELETE FROM tiers WHERE false",
+        "TRUNCATE tiers CASCADE",
+        "UPDATE tiers SET name = 'gold' WHERE name = 'trusted'",
+        "DELETE FROM tier_requests WHERE false",
+        "TRUNCATE tier_requests",
+        "UPDATE tier_grant_expiries SET recorded_at = now()",
+        "DELETE FROM tier_grant_expiries WHERE false",
+        "TRUNCATE tier_grant_expiries",
     ],
 )
 def test_the_owner_cannot_rewrite_history(owner_conn, tenants, statement):
@@ -605,6 +673,8 @@ TABLES = {
     "webhook_deliveries": {"SELECT"},
     "audit_events": {"SELECT"},
     "skill_stats_weeks": {"SELECT"},
+    "tier_requests": {"SELECT"},
+    "tier_grant_expiries": {"SELECT"},
     # 0009: sign-in
     "user_credentials": {"SELECT"},
     "activation_links": {"SELECT"},
@@ -641,12 +711,21 @@ COLUMNS = {
     " delivered_at",
     ("oauth_clients", "INSERT"): "client_id secret_hash kind developer_id scopes name"
     " redirect_uris",
-    ("oauth_clients", "UPDATE"): "revoked_at",
+    # 0008: revocation, and the rotation of a secret (a verified admin or the system only)
+    ("oauth_clients", "UPDATE"): "revoked_at secret_hash secret_version previous_secret_hash"
+    " previous_secret_expires_at rotated_at",
     ("oauth_tokens", "INSERT"): "token_digest client_id scopes issued_at expires_at"
-    " user_id authorization_code_id",
+    " secret_version user_id authorization_code_id",
     ("oauth_tokens", "UPDATE"): "revoked_at",
     ("skills", "INSERT"): "developer_id name category",
     ("tier_grants", "INSERT"): "developer_id tier reason granted_by expires_at",
+    ("tiers", "INSERT"): "name transcripts_readable fields retention_days redaction_policy"
+    " page_size rate_limit k_threshold description stats_weeks recertify_days",
+    ("tiers", "UPDATE"): "transcripts_readable fields retention_days redaction_policy"
+    " page_size rate_limit k_threshold description stats_weeks recertify_days",
+    ("tier_requests", "INSERT"): "developer_id tier purpose accepted_terms terms_version",
+    ("tier_requests", "UPDATE"): "status decided_by decision_reason grant_id",
+    ("tier_grant_expiries", "INSERT"): "grant_id developer_id",
     ("user_pseudonyms", "INSERT"): "developer_id pseudonym user_id",
     ("users", "INSERT"): "platform_user_id is_child",
     ("users", "UPDATE"): "is_child",

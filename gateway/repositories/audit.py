@@ -84,3 +84,39 @@ def list_recent(conn: Conn, *, limit: int) -> list[Row]:
         """,
         {"limit": limit},
     ).fetchall()
+
+
+# The admins' query: every filter optional, newest first, keyset on id.
+_QUERY = """
+SELECT id, seq, occurred_at, actor_kind, actor_id, action, developer_id, skill_id, subject,
+       details
+FROM audit_events
+WHERE (%(actor_kind)s::text IS NULL OR actor_kind = %(actor_kind)s)
+  AND (%(actor_id)s::text IS NULL OR actor_id = %(actor_id)s)
+  AND (%(action)s::text IS NULL OR action = %(action)s)
+  AND (%(developer_id)s::bigint IS NULL OR developer_id = %(developer_id)s)
+  AND (%(skill_id)s::uuid IS NULL OR skill_id = %(skill_id)s::uuid)
+  AND (%(since)s::timestamptz IS NULL OR occurred_at >= %(since)s)
+  AND (%(until)s::timestamptz IS NULL OR occurred_at < %(until)s)
+  AND (%(before)s::bigint IS NULL OR id < %(before)s)
+ORDER BY id DESC
+LIMIT %(limit)s
+"""
+
+
+def query_events(conn: Conn, *, limit: int, before: int | None = None, **filters: Any) -> list[Row]:
+    """Events matching `filters` (actor_kind, actor_id, action, developer_id, skill_id, since,
+    until; each None for any), newest first, with an id below `before`."""
+    params = {
+        name: filters.get(name)
+        for name in (
+            "actor_kind",
+            "actor_id",
+            "action",
+            "developer_id",
+            "skill_id",
+            "since",
+            "until",
+        )
+    }
+    return conn.execute(_QUERY, {**params, "before": before, "limit": limit}).fetchall()

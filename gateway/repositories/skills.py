@@ -49,3 +49,34 @@ def existing_skill_ids(conn: Conn, skill_ids: list[str]) -> set[str]:
         "SELECT id FROM skills WHERE id = ANY(%(ids)s::uuid[])", {"ids": skill_ids}
     ).fetchall()
     return {str(row["id"]) for row in rows}
+
+
+def list_all_skills(
+    conn: Conn,
+    *,
+    developer_id: int | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[Row]:
+    """Every skill (as admins see them), by id after `after`, optionally one developer's."""
+    return conn.execute(
+        """
+        SELECT id, developer_id, name, category, created_at FROM skills
+        WHERE (%(developer_id)s::bigint IS NULL OR developer_id = %(developer_id)s)
+          AND (%(after)s::uuid IS NULL OR id > %(after)s::uuid)
+        ORDER BY id
+        LIMIT %(limit)s
+        """,
+        {"developer_id": developer_id, "after": after, "limit": limit},
+    ).fetchall()
+
+
+def find_any_skill(conn: Conn, skill_id: str) -> Row | None:
+    """The skill whoever owns it (as admins and the system see skills), or None."""
+    return conn.execute(
+        """
+        SELECT id, developer_id, name, category, created_at FROM skills
+        WHERE id = %(skill_id)s
+        """,
+        {"skill_id": skill_id},
+    ).fetchone()

@@ -407,3 +407,33 @@ def verify_against_checkpoint(
 def recent_events(conn: Conn, *, limit: int = 20) -> list[Row]:
     """The newest events, sealed or not, newest first (for `skillgw audit tail`)."""
     return audit_repo.list_recent(conn, limit=limit)
+
+
+def query_events(
+    conn: Conn,
+    *,
+    actor: Actor | None = None,
+    action: str | None = None,
+    developer_id: int | None = None,
+    skill_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[Row]:
+    """Events matching every filter given (for admins), newest first, ids below `before`.
+
+    Sealed or not: a row is in the log from its commit on, whether or not it is chained yet.
+    """
+    return audit_repo.query_events(
+        conn,
+        limit=limit,
+        before=before,
+        actor_kind=None if actor is None else actor.kind,
+        actor_id=None if actor is None else actor.id,
+        action=action,
+        developer_id=developer_id,
+        skill_id=skill_id,
+        since=since,
+        until=until,
+    )

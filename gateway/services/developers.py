@@ -2,12 +2,13 @@
 audited writes admins and operators make to them (registration, suspension, tier grants)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from gateway.exceptions import Forbidden, NotFound
+from gateway.exceptions import Conflict, Forbidden, NotFound
 from gateway.models import Conn, Developer, Row
 from gateway.repositories import developers as developers_repo
-from gateway.services import audit
+from gateway.repositories import oauth_tokens as tokens_repo
+from gateway.services import audit, whitelist
 from gateway.services import skills as skills_service
 
 
@@ -17,12 +18,15 @@ class DeveloperProfile:
     skills: list[Row]
 
 
-def get_active_developer(conn: Conn, *, developer_id: int) -> Developer:
-    """Return the calling developer with its current tier (rule 3: the newest unexpired grant).
+def get_active_developer(
+    conn: Conn, *, developer_id: int, now: datetime | None = None
+) -> Developer:
+    """Return the calling developer with its tier as of `now` (rule 3: the newest grant until
+    it ends, then `none`; default: the database's clock).
 
     Raises `Forbidden` when an admin has suspended it, `NotFound` if it no longer exists.
     """
-    developer = developers_repo.find_developer(conn, developer_id)
+    developer = developers_repo.find_developer(conn, developer_id, now=now)
     if developer is None:
         raise NotFound()
     if developer.suspended_at is not None:
@@ -30,9 +34,11 @@ def get_active_developer(conn: Conn, *, developer_id: int) -> Developer:
     return developer
 
 
-def describe_developer(conn: Conn, *, developer_id: int) -> DeveloperProfile:
-    """Return the developer, its tier and its own skills (rules 1 and 3)."""
-    developer = get_active_developer(conn, developer_id=developer_id)
+def describe_developer(
+    conn: Conn, *, developer_id: int, now: datetime | None = None
+) -> DeveloperProfile:
+    """Return the developer, its tier as of `now` and its own skills (rules 1 and 3)."""
+    developer = get_active_developer(conn, developer_id=developer_id, now=now)
     return DeveloperProfile(developer, skills_service.list_skills(conn, developer_id=developer_id))
 
 
@@ -70,24 +76,102 @@ def grant_tier(
     tier: str,
     reason: str,
     expires_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> int:
-    """Move a developer to `tier` from now on, for `reason`, until `expires_at` (rule 3); the
-    grant's id. Audited as `grant.made` with the tier and grant id; the reason stays in
-    tier_grants, not in the log (it is free text). Raises `NotFound` for an unknown tier."""
-    grant_id = developers_repo.insert_tier_grant(
+    """Move a developer to `tier`: see `gateway.services.whitelist.grant_tier`, where it lives."""
+    return whitelist.grant_tier(
         conn,
+        actor=actor,
         developer_id=developer_id,
         tier=tier,
         reason=reason,
-        granted_by=str(actor),
         expires_at=expires_at,
+        now=now,
     )
-    audit.record(
-        conn,
-        actor=actor,
-        action="grant.made",
-        developer_id=developer_id,
-        subject=str(grant_id),
-        details={"tier": tier, "expires": expires_at is not None},
+
+
+# --- the lifecycle admins and operators manage
+
+
+def list_developers(
+    conn: Conn, *, after: int | None = None, limit: int = 50, suspended: bool | None = None
+) -> list[Row]:
+    """Developers by id after `after` (at most `limit`), each with its current tier's name and
+    that grant's expiry (rule 3), optionally only the suspended (or only the active) ones."""
+    return developers_repo.list_developers(conn, after=after, limit=limit, suspended=suspended)
+
+
+def get_developer_account(conn: Conn, *, developer_id: int) -> Row:
+    """One developer as admins see it (account, tier, grant expiry, suspension).
+
+    Raises `NotFound` for an unknown id.
+    """
+    rows = developers_repo.list_developers(conn, developer_id=developer_id, limit=1)
+    if not rows:
+        raise NotFound()
+    return rows[0]
+
+
+def may_get_tokens(conn: Conn, *, developer_id: int) -> bool:
+    """Whether the developer's clients may be issued tokens: not while it is suspended.
+
+    Fails closed: a developer the caller cannot see gets none either. Holds a share lock on the
+    developer until the caller's transaction ends, so a token issued now cannot slip past a
+    suspension committing at the same moment (the suspension waits, then revokes it).
+    """
+    visible, suspended_at = developers_repo.find_suspension_for_share(conn, developer_id)
+    return visible and suspended_at is None
+
+
+def _revoke_tokens(
+    conn: Conn, *, actor: audit.Actor, developer_id: int, now: datetime | None, cause: str
+) -> int:
+    token_ids = tokens_repo.revoke_live_tokens(
+        conn, developer_id=developer_id, now=now or datetime.now(UTC)
     )
-    return grant_id
+    for token_id in token_ids:
+        audit.record(
+            conn,
+            actor=actor,
+            action="token.revoked",
+            developer_id=developer_id,
+            subject=str(token_id),
+            details={"cause": cause},
+        )
+    return len(token_ids)
+
+
+def suspend_developer(
+    conn: Conn, *, actor: audit.Actor, developer_id: int, now: datetime | None = None
+) -> Row:
+    """Suspend a developer: every live token of its clients is revoked in the same transaction
+    (so the very next request with one fails, on every instance) and the token endpoint issues
+    none until an admin reinstates it. Returns the account as it now is, with `tokens_revoked`.
+
+    Audited as `developer.suspended`, plus one `token.revoked` per token (rule 7). Raises
+    `NotFound` for an unknown developer and `Conflict` when it is suspended already.
+    """
+    account = get_developer_account(conn, developer_id=developer_id)
+    if account["suspended_at"] is not None:
+        raise Conflict("This developer is suspended already.")
+    developers_repo.update_suspension(conn, developer_id, suspended=True)
+    audit.record(conn, actor=actor, action="developer.suspended", developer_id=developer_id)
+    revoked = _revoke_tokens(
+        conn, actor=actor, developer_id=developer_id, now=now, cause="developer.suspended"
+    )
+    return {**get_developer_account(conn, developer_id=developer_id), "tokens_revoked": revoked}
+
+
+def reinstate_developer(conn: Conn, *, actor: audit.Actor, developer_id: int) -> Row:
+    """Lift a developer's suspension (explicitly: nothing lifts it by itself). Tokens revoked
+    by the suspension stay revoked; its clients may get new ones. Returns the account.
+
+    Audited as `developer.reinstated` (rule 7). Raises `NotFound` for an unknown developer and
+    `Conflict` when it is not suspended.
+    """
+    account = get_developer_account(conn, developer_id=developer_id)
+    if account["suspended_at"] is None:
+        raise Conflict("This developer is not suspended.")
+    developers_repo.update_suspension(conn, developer_id, suspended=False)
+    audit.record(conn, actor=actor, action="developer.reinstated", developer_id=developer_id)
+    return get_developer_account(conn, developer_id=developer_id)

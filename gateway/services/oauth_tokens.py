@@ -19,11 +19,20 @@ class TokenRecord:
     issued_at: datetime
     expires_at: datetime
     revoked: bool
+    # when the secret this token was issued with stopped or stops working (a rotation with
+    # grace); None while it is the client's current secret
+    secret_retired_at: datetime | None = None
     # the user a token acts for (the first-party app's tokens), else None
     user_id: str | None = None
 
+    def is_revoked_at(self, now: datetime) -> bool:
+        """Revoked, or issued with a secret a rotation has retired by `now`."""
+        return self.revoked or (
+            self.secret_retired_at is not None and now >= self.secret_retired_at
+        )
+
     def is_active(self, now: datetime) -> bool:
-        return not self.revoked and now < self.expires_at
+        return not self.is_revoked_at(now) and now < self.expires_at
 
     def principal(self) -> Principal:
         if self.user_id is not None:
@@ -51,6 +60,7 @@ def store_token(
     now: datetime,
     ttl: int,
     developer_id: int | None = None,
+    secret_version: int = 1,
     user_id: str | None = None,
     authorization_code_id: int | None = None,
 ) -> None:
@@ -63,6 +73,7 @@ def store_token(
         scopes=scopes,
         issued_at=now,
         expires_at=now + timedelta(seconds=ttl),
+        secret_version=secret_version,
         user_id=user_id,
         authorization_code_id=authorization_code_id,
     )
@@ -79,11 +90,19 @@ def store_token(
 def find_token(conn: Conn, token: str) -> TokenRecord | None:
     """Return what the gateway knows of `token`, or None for a token it never issued.
 
-    A token whose client was revoked counts as revoked.
+    A token whose client was revoked counts as revoked, and so does one issued with a secret
+    older than the client's previous one. One issued with the previous secret lives only while
+    that secret is in its grace period (`secret_retired_at`); a rotation without grace retires
+    it at once.
     """
     row = tokens_repo.find_token(conn, security.token_digest(token))
     if row is None:
         return None
+    retired_at = None
+    superseded = row["secret_version"] != row["client_secret_version"]
+    if superseded:
+        previous = row["secret_version"] == row["client_secret_version"] - 1
+        retired_at = row["previous_secret_expires_at"] if previous else None
     return TokenRecord(
         client_id=row["client_id"],
         kind=row["kind"],
@@ -91,7 +110,10 @@ def find_token(conn: Conn, token: str) -> TokenRecord | None:
         scopes=list(row["scopes"]),
         issued_at=row["issued_at"],
         expires_at=row["expires_at"],
-        revoked=row["revoked_at"] is not None or row["client_revoked_at"] is not None,
+        revoked=row["revoked_at"] is not None
+        or row["client_revoked_at"] is not None
+        or (superseded and retired_at is None),
+        secret_retired_at=retired_at,
         user_id=None if row["user_id"] is None else str(row["user_id"]),
     )
 

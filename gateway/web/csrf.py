@@ -9,13 +9,15 @@ import hashlib
 import hmac
 import secrets
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 
 from gateway.exceptions import GatewayError
 from gateway.web.sessions import COOKIES
 
 FIELD = "csrf_token"
 PRESESSION_COOKIE = "gateway_presession"
+# where a page that minted a pre-session binding leaves it for the response to set as a cookie
+_MINTED = "gateway.csrf_presession"
 
 
 class CsrfRefused(GatewayError):
@@ -32,7 +34,7 @@ def _binding(kind: str) -> str | None:
     session_value = request.cookies.get(COOKIES[kind]["name"])
     if session_value:
         return f"{kind}-session:{session_value}"
-    presession = g.get("gateway_presession") or request.cookies.get(PRESESSION_COOKIE)
+    presession = request.environ.get(_MINTED) or request.cookies.get(PRESESSION_COOKIE)
     return f"presession:{presession}" if presession else None
 
 
@@ -42,8 +44,8 @@ def token(kind: str, *, session_value: str | None = None) -> str:
         return _token(f"{kind}-session:{session_value}")
     binding = _binding(kind)
     if binding is None:
-        g.gateway_presession = secrets.token_urlsafe(32)
-        binding = f"presession:{g.gateway_presession}"
+        request.environ[_MINTED] = secrets.token_urlsafe(32)
+        binding = f"presession:{request.environ[_MINTED]}"
     return _token(binding)
 
 
@@ -61,7 +63,7 @@ def check(kind: str) -> None:
 
 def set_presession_cookie(response: Response) -> Response:
     """After a page minted a pre-session binding, hand its cookie to the browser."""
-    value = g.get("gateway_presession")
+    value = request.environ.get(_MINTED)
     if value:
         response.set_cookie(
             PRESESSION_COOKIE,

@@ -16,6 +16,7 @@ from tokens import (
     sign_in_user,
     user_bearer_headers,
 )
+from werkzeug.routing import IntegerConverter, UUIDConverter
 
 
 @pytest.fixture
@@ -313,7 +314,14 @@ def scoped_routes(app, *, other_than):
     for rule in app.url_map.iter_rules():
         scope = getattr(app.view_functions[rule.endpoint], "required_scope", None)
         if scope and scope != other_than:
-            values = {name: str(uuid.uuid4()) for name in rule.arguments}
+            values = {
+                name: 1
+                if isinstance(converter, IntegerConverter)
+                else uuid.uuid4()
+                if isinstance(converter, UUIDConverter)
+                else "x"
+                for name, converter in rule._converters.items()
+            }
             url = app.url_map.bind("localhost").build(rule.endpoint, values)
             found += [(m, url) for m in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})]
     return found

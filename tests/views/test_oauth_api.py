@@ -113,8 +113,9 @@ def test_wrong_secret_and_unknown_client_fail_identically(client, make, develope
     )
     unknown = token_request(client, stranger, method=method)
     revoked_creds = make.client(developer_id=make.developer())
-    make.conn.execute(
-        "UPDATE oauth_clients SET revoked_at = now() WHERE client_id = %s",
+    # as an admin would (only a verified admin or the system may revoke a client)
+    make.rows(
+        "UPDATE oauth_clients SET revoked_at = now() WHERE client_id = %s RETURNING client_id",
         (revoked_creds.client_id,),
     )
     revoked = token_request(client, revoked_creds, method=method)
@@ -332,8 +333,8 @@ def test_bad_tokens_are_invalid_token(client, token):
 
 def test_token_of_a_revoked_client_is_invalid(client, make, developer_client):
     token = issue(client, developer_client)
-    make.conn.execute(
-        "UPDATE oauth_clients SET revoked_at = now() WHERE client_id = %s",
+    make.rows(
+        "UPDATE oauth_clients SET revoked_at = now() WHERE client_id = %s RETURNING client_id",
         (developer_client.client_id,),
     )
 

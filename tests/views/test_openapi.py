@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 
 from gateway.openapi import UNDOCUMENTED, build_document, document_for
 
-ERROR_STATUSES = {"400", "401", "403", "404", "422", "429", "503"}
+ERROR_STATUSES = {"400", "401", "403", "404", "409", "422", "429", "503"}
 
 
 def operations(document):
