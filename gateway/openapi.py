@@ -13,6 +13,7 @@ from werkzeug.routing import Rule
 
 from gateway.oauth import CLIENT_AUTH_METHODS, SCOPES
 from schemas.access_log import AccessLogPageSchema, AccessLogQuerySchema
+from schemas.accounts import ActivationSchema, MeSchema
 from schemas.admin_accounts import (
     AdminClientPageSchema,
     AdminClientSchema,
@@ -299,6 +300,14 @@ OPERATIONS: dict[str, Operation] = {
         "pseudonyms.",
         query=StatsQuerySchema,
     ),
+    "activation.issue_activation": Operation(
+        "Get a user's activation link",
+        ActivationSchema,
+        "A one-time link, good for `ACTIVATION_TTL` seconds, where the user sets a password. "
+        "`user_id` is the user's gateway id or platform user id. Each call makes a new link; "
+        "earlier ones stay good until used or expired.",
+    ),
+    "account.me": Operation("Who this user token acts for", MeSchema),
     "admin_accounts.list_developers": Operation(
         "List developers",
         AdminDeveloperPageSchema,
@@ -579,6 +588,13 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+def documented(app: Flask, endpoint: str) -> bool:
+    """Whether a route belongs in the API document: not the docs, not an HTML page."""
+    return endpoint not in UNDOCUMENTED and not getattr(
+        app.view_functions[endpoint], "web_page", False
+    )
+
+
 def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     """`/v1/skills/<uuid:skill_id>` → `/v1/skills/{skill_id}` and its path parameters."""
     parameters = []
@@ -691,7 +707,7 @@ def build_document(app: Flask) -> dict[str, Any]:
     )
     spec.components.schema("ErrorEnvelope", schema=ErrorEnvelopeSchema)
     rules = sorted(
-        (rule for rule in app.url_map.iter_rules() if rule.endpoint not in UNDOCUMENTED),
+        (rule for rule in app.url_map.iter_rules() if documented(app, rule.endpoint)),
         key=lambda rule: rule.rule,
     )
     scopes = dict.fromkeys(SCOPES)
@@ -717,7 +733,13 @@ def build_document(app: Flask) -> dict[str, Any]:
                 "clientCredentials": {
                     "tokenUrl": f"{issuer}/oauth/token",
                     "scopes": {scope: SCOPE_DESCRIPTIONS.get(scope, scope) for scope in scopes},
-                }
+                },
+                # the users' first-party app: a public client, PKCE with S256 required
+                "authorizationCode": {
+                    "authorizationUrl": f"{issuer}/oauth/authorize",
+                    "tokenUrl": f"{issuer}/oauth/token",
+                    "scopes": {"privacy": SCOPE_DESCRIPTIONS["privacy"]},
+                },
             },
         },
     )

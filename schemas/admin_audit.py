@@ -9,14 +9,17 @@ def _actor(value: str) -> None:
     kind, _, name = value.partition(":")
     if value == "system":
         return
-    if kind not in {"client", "user", "cli"} or not name:
-        raise ValidationError("`system`, or `client:`, `user:` or `cli:` and an id.")
+    if kind not in {"client", "user", "cli", "admin"} or not name:
+        raise ValidationError("`system`, or `client:`, `user:`, `cli:` or `admin:` and an id.")
 
 
 class AuditQuerySchema(PageQuerySchema):
     actor = fields.String(
         validate=[validate.Length(min=1, max=210), _actor],
-        metadata={"description": "`client:<client_id>`, `user:<id>`, `cli:<operator>`, `system`."},
+        metadata={
+            "description": "`client:<client_id>`, `user:<id>`, `cli:<operator>`, "
+            "`admin:<name>` (the web console), `system`."
+        },
     )
     action = fields.String(
         validate=validate.Regexp(r"^[a-z_]{1,40}\.[a-z_]{1,40}\Z", error="An action name."),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import schemathesis
+from factories import USER_PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -18,16 +19,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tokens import user_bearer_headers
 
 from gateway import create_app
 from gateway.db import SharedConnection
 from gateway.services import audit, tier_requests
-
-try:  # user tokens come with the users' sign-in (authorization_code + PKCE)
-    from tokens import user_bearer_headers
-except ImportError:  # pragma: no cover - until then the /v1/me routes are left out here
-    user_bearer_headers = None
-USER_PASSWORD = "fuzz-correct-horse-battery"
 
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "30"))
 CHECKS = [
@@ -108,7 +104,9 @@ def world(make, bearer, client, app):
         )["id"]
         for requester in requesters
     ]
+    signed_up, login = make.user_with_password()
     return {
+        "user_headers": user_bearer_headers(client, login, USER_PASSWORD),
         "admin_headers": bearer(make.client(kind="admin")),
         "grantee": requesters[0],
         "name": st.sampled_from([*fuzz_tiers, "no-such-tier"]),
@@ -130,15 +128,15 @@ def world(make, bearer, client, app):
         "interaction_id": st.sampled_from(interactions),
         "session": st.sampled_from([*sessions, "k1_unknownsession"]),
         "platform_user_id": platform_user["platform_user_id"],
-        "user_id": st.sampled_from([relayed_id["platform_user_id"], "no-such-user"]),
+        "user_id": st.sampled_from(
+            [relayed_id["platform_user_id"], signed_up, login, "no-such-user"]
+        ),
         **me,
     }
 
 
 def _signed_in_user(make, client, skill, credentials, headers):
     """A user with a password, a token got through the real flow, data read and a deletion."""
-    if user_bearer_headers is None or not hasattr(make, "user_with_password"):
-        return {}
     user, login = make.user_with_password(USER_PASSWORD)
     make.consent(user, skill)
     make.interaction(skill, user)
@@ -274,6 +272,8 @@ def fuzz(app, operation, world) -> set[int]:
         call = {"headers": world["user_headers"]}
     elif operation.path.startswith("/v1/admin/"):
         call = {"headers": world["admin_headers"]}
+    elif operation.path.startswith("/v1/me"):
+        call = {"headers": world["user_headers"]}
     else:
         call = {"headers": world["headers"]}
 

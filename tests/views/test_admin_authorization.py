@@ -126,8 +126,10 @@ def _user(client, make, clock) -> dict[str, str]:  # type: ignore[no-untyped-def
     make_user = getattr(make, "user_with_password", None)
     if user_bearer_headers is None or make_user is None:
         pytest.skip("no user tokens in this build yet")
-    login, password = make_user()
-    headers: dict[str, str] = user_bearer_headers(client, login, password)
+    import factories
+
+    _, login = make_user()  # (gateway id, login), the password factories.USER_PASSWORD
+    headers: dict[str, str] = user_bearer_headers(client, login, factories.USER_PASSWORD)
     return headers
 
 
