@@ -114,3 +114,53 @@ def test_the_stats_count_sees_every_adult_and_no_child(app_conn):
 
     total = next(r for r in rows if r["dimension"] == "week")
     assert (total["interactions"], total["users"]) == (2, 2)
+
+
+@pytest.mark.parametrize("caller", ["user", "platform"])
+def test_the_deletion_path_deletes_everything_of_the_user_under_forced_security(app_conn, caller):
+    from gateway.services import deletions
+
+    make = Factory(app_conn)
+    developer = make.developer(tier="standard")
+    skill = make.skill(developer)
+    user, other = make.user(), make.user()
+    at = datetime.now(UTC) - timedelta(hours=1)
+    mine = make.interaction(skill, user, occurred_at=at, session_id="s-mine")
+    theirs = make.interaction(skill, other, occurred_at=at)
+    make.pseudonym(developer, "k1_someone", user)
+    make.read_logged(developer, "dev_x", skill, mine, user)
+    make.rows(
+        "INSERT INTO session_pseudonyms (developer_id, pseudonym, skill_id, session_id)"
+        " VALUES (%s, 'k1_session', %s, 's-mine') RETURNING 1",
+        (developer, skill),
+    )
+    principal = (
+        Principal("user", client_id="privacy-app", user_id=user)
+        if caller == "user"
+        else Principal("platform", client_id="platform-1")
+    )
+    bind_principal(app_conn, principal)
+
+    receipt = deletions.delete_interactions(
+        app_conn, actor=audit.Actor.of(principal), user_id=user, now=datetime.now(UTC)
+    )
+
+    assert (receipt.interactions, receipt.developers) == (1, 1)
+    left = make.rows("SELECT id FROM interactions")
+    assert [str(r["id"]) for r in left] == [theirs]
+    assert make.count("interaction_texts") > 0
+    assert (
+        make.rows("SELECT count(*) AS n FROM interaction_texts WHERE interaction_id = %s", (mine,))[
+            0
+        ]["n"]
+        == 0
+    )
+    assert make.count("session_pseudonyms") == 0
+    (ledger,) = make.rows(
+        "SELECT content_digest, deleted_at FROM ingested_interactions WHERE interaction_id = %s",
+        (mine,),
+    )
+    assert ledger["content_digest"] == "" and ledger["deleted_at"] is not None
+    assert make.count("deletion_receipts") == 1
+    (notice,) = make.rows("SELECT payload FROM webhook_deliveries")
+    assert notice["payload"]["data"]["interaction_ids"] == [mine]

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from gateway.models import Conn
+from gateway.models import Conn, Row
 from gateway.repositories.protected_groups import SENSITIVE_CATEGORY_COVERED
 
 # Rule 2, consent at the time: a consent for this user and this skill that was granted before
@@ -57,3 +57,51 @@ def update_revoked(
         {"user_id": user_id, "skill_id": skill_id, "revoked_at": revoked_at},
     ).fetchone()
     return row is not None
+
+
+def list_skills_in_use(conn: Conn, *, user_id: str) -> list[Row]:
+    """The skills the user has interactions with or a consent for (ever), with their
+    developer, by skill name."""
+    return conn.execute(
+        """
+        SELECT s.id AS skill_id, s.name AS skill_name, s.category, d.id AS developer_id,
+               d.name AS developer_name
+        FROM skills s JOIN developers d ON d.id = s.developer_id
+        WHERE s.id IN (SELECT c.skill_id FROM consents c WHERE c.user_id = %(user_id)s
+                       UNION
+                       SELECT i.skill_id FROM interactions i WHERE i.user_id = %(user_id)s)
+        ORDER BY s.name, s.id
+        """,
+        {"user_id": user_id},
+    ).fetchall()
+
+
+def list_history(conn: Conn, *, user_id: str, skill_ids: list[str]) -> list[Row]:
+    """The user's consent periods for these skills, newest first per skill."""
+    return conn.execute(
+        """
+        SELECT skill_id, categories, granted_at, revoked_at FROM consents
+        WHERE user_id = %(user_id)s AND skill_id = ANY(%(skill_ids)s::uuid[])
+        ORDER BY skill_id, granted_at DESC, id DESC
+        """,
+        {"user_id": user_id, "skill_ids": skill_ids},
+    ).fetchall()
+
+
+def find_open(conn: Conn, *, user_id: str, skill_id: str) -> Row | None:
+    """The user's open consent for the skill, if any."""
+    return conn.execute(
+        """
+        SELECT id, categories, granted_at FROM consents
+        WHERE user_id = %(user_id)s AND skill_id = %(skill_id)s AND revoked_at IS NULL
+        """,
+        {"user_id": user_id, "skill_id": skill_id},
+    ).fetchone()
+
+
+def find_skill_developer(conn: Conn, *, skill_id: str) -> int | None:
+    """The developer of the skill, or None when there is no such skill."""
+    row = conn.execute(
+        "SELECT developer_id FROM skills WHERE id = %(skill_id)s", {"skill_id": skill_id}
+    ).fetchone()
+    return None if row is None else int(row["developer_id"])

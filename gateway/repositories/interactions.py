@@ -260,7 +260,7 @@ def find_ledger(conn: Conn, platform_interaction_ids: list[str]) -> dict[str, Ro
     """The ingest ledger's entries for these platform ids, by platform id."""
     rows = conn.execute(
         """
-        SELECT platform_interaction_id, interaction_id, occurred_at, content_digest
+        SELECT platform_interaction_id, interaction_id, occurred_at, content_digest, deleted_at
         FROM ingested_interactions WHERE platform_interaction_id = ANY(%(ids)s)
         """,
         {"ids": platform_interaction_ids},

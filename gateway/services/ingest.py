@@ -189,7 +189,13 @@ def _check(conn: Conn, records: list[dict[str, Any]], *, now: datetime) -> _Chec
     digests = [content_digest(record) for record in records]
     for index, record in enumerate(records):
         known = ledger.get(record["interaction_id"])
-        if known is not None and known["content_digest"] != digests[index]:
+        # a deleted interaction's digest is gone with its text (rule 8): any record with its
+        # id is the retry it most likely is, and stores nothing
+        if (
+            known is not None
+            and known["deleted_at"] is None
+            and known["content_digest"] != digests[index]
+        ):
             problems.setdefault(index, {})["interaction_id"] = [REUSED_ID]
     return _Checked(problems, users, ledger, digests)
 

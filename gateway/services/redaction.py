@@ -166,8 +166,13 @@ def ensure_current_forms(conn: Conn, rows: list[Row], developer: Developer) -> l
 
 def user_pseudonym(developer: Developer, user_id: str, keyring: Keyring) -> str:
     """The developer's stable pseudonym for a user: a keyed HMAC scoped to that developer."""
+    return user_pseudonym_for(developer.id, user_id, keyring)
+
+
+def user_pseudonym_for(developer_id: int, user_id: str, keyring: Keyring) -> str:
+    """`user_pseudonym` by the developer's id (for notices, sent where no tier is at hand)."""
     return pseudonymize(
-        user_id, scope=f"developer:{developer.id}", keys=keyring.keys, key_id=keyring.current
+        user_id, scope=f"developer:{developer_id}", keys=keyring.keys, key_id=keyring.current
     )
 
 
