@@ -1,15 +1,16 @@
 """The privacy page at /privacy: a signed-in user's consents (grant or revoke in one click), who
 read their interactions, and deletion with a confirmation step, its receipt and propagation."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 
 from gateway.context import RequestContext
 from gateway.exceptions import InvalidInput, NotFound
 from gateway.repositories.protected_groups import SENSITIVE_CATEGORIES
 from gateway.services import access_log, audit, consents, deletions
+from gateway.views.paging import cursor_position, next_cursor
 from gateway.views.page_forms import Form, render_errors_as_pages, start_of
 from gateway.web import csrf
 from gateway.web.pages import page, user_page
@@ -43,11 +44,11 @@ def _user_id(ctx: RequestContext) -> str:
     return user_id
 
 
-def _my_skill(ctx: RequestContext, skill_id: str) -> dict[str, Any]:
-    """One of the skills I use; another's, or an unknown one, is a 404 (rule 1)."""
+def _my_skill(ctx: RequestContext, skill_id: str) -> str:
+    """One of the skills I use; a skill I never used, another's, or an unknown one is a 404."""
     for row in consents.list_my_consents(ctx.conn, user_id=_user_id(ctx)):
-        if str(row["skill_id"]) == skill_id:
-            return dict(row)
+        if row["skill"]["id"] == skill_id:
+            return skill_id
     raise NotFound()
 
 
@@ -67,13 +68,12 @@ def home(ctx: RequestContext, account: Any) -> Any:
 @bp.post("/consents/<uuid:skill_id>/revocation")
 @user_page
 def revoke(ctx: RequestContext, account: Any, skill_id: Any) -> Any:
-    skill = _my_skill(ctx, str(skill_id))
-    consents.revoke_consent(
+    consents.withdraw_consent(
         ctx.conn,
         actor=audit.Actor.user(_user_id(ctx)),
         user_id=_user_id(ctx),
-        skill_id=str(skill["skill_id"]),
-        revoked_at=ctx.now(),
+        skill_id=_my_skill(ctx, str(skill_id)),
+        keyring=current_app.extensions["gateway.keyring"],
     )
     return redirect(url_for("privacy.home", done="revoked"), 303)
 
@@ -81,18 +81,17 @@ def revoke(ctx: RequestContext, account: Any, skill_id: Any) -> Any:
 @bp.post("/consents/<uuid:skill_id>/grant")
 @user_page
 def grant(ctx: RequestContext, account: Any, skill_id: Any) -> Any:
-    skill = _my_skill(ctx, str(skill_id))
+    mine = _my_skill(ctx, str(skill_id))
     chosen = request.form.getlist("categories")
     unknown = [name for name in chosen if name not in SENSITIVE_CATEGORIES]
     if unknown:
         raise InvalidInput("Please choose among the categories shown.")
-    consents.grant_consent(
+    consents.give_consent(
         ctx.conn,
         actor=audit.Actor.user(_user_id(ctx)),
         user_id=_user_id(ctx),
-        skill_id=str(skill["skill_id"]),
+        skill_id=mine,
         categories=sorted(set(chosen)),
-        granted_at=ctx.now(),
     )
     return redirect(url_for("privacy.home", done="granted"), 303)
 
@@ -100,21 +99,27 @@ def grant(ctx: RequestContext, account: Any, skill_id: Any) -> Any:
 @bp.get("/access-log")
 @user_page
 def reads(ctx: RequestContext, account: Any) -> Any:
-    before = request.args.get("before", "")
-    if before and not (before.isdigit() and int(before) < 2**63):
-        raise InvalidInput("Not a page of your access log; start again from the newest.")
-    rows = access_log.list_my_reads(
-        ctx.conn,
-        user_id=_user_id(ctx),
-        before=int(before) if before else None,
-        limit=LOG_PAGE_SIZE + 1,
+    args = {"cursor": request.args["cursor"]} if request.args.get("cursor") else {}
+    after = None
+    if args:
+        position = cursor_position("my-reads", args)
+        try:
+            after = (datetime.fromisoformat(position[0]), int(position[1]))
+        except (TypeError, ValueError, IndexError):
+            raise InvalidInput("Not a page of your access log; start from the newest.") from None
+    found = access_log.list_my_reads(
+        ctx.conn, user_id=_user_id(ctx), after=after, limit=LOG_PAGE_SIZE
     )
-    shown = rows[:LOG_PAGE_SIZE]
+    older = None
+    if found.next_after is not None:
+        read_at, read_id = found.next_after
+        older = next_cursor("my-reads", {}, [read_at.isoformat(), read_id])
     return _page(
         "privacy_access_log.html",
         account,
-        reads=shown,
-        older=shown[-1]["id"] if len(rows) > LOG_PAGE_SIZE else None,
+        reads=found.items,
+        older=older,
+        paged=bool(args),
     )
 
 
@@ -184,14 +189,14 @@ def delete(ctx: RequestContext, account: Any) -> Any:
 @bp.get("/deletions")
 @user_page
 def receipts(ctx: RequestContext, account: Any) -> Any:
-    rows = deletions.list_my_deletions(ctx.conn, user_id=_user_id(ctx))
+    rows = deletions.list_deletions(ctx.conn, user_id=_user_id(ctx))
     return _page("privacy_receipts.html", account, receipts=rows)
 
 
-@bp.get("/deletions/<deletion_id>")
+@bp.get("/deletions/<uuid:deletion_id>")
 @user_page
-def receipt(ctx: RequestContext, account: Any, deletion_id: str) -> Any:
+def receipt(ctx: RequestContext, account: Any, deletion_id: Any) -> Any:
     deletion = deletions.deletion_status(
-        ctx.conn, user_id=_user_id(ctx), deletion_id=deletion_id
+        ctx.conn, user_id=_user_id(ctx), deletion_id=str(deletion_id)
     )
     return _page("privacy_receipt.html", account, deletion=deletion)
