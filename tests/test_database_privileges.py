@@ -579,13 +579,22 @@ def test_a_bound_caller_does_what_the_code_does(intruder, tenants, owner_conn):
     [
         "UPDATE tier_grants SET tier = 'trusted'",
         "DELETE FROM tier_grants WHERE false",
-        "TRUNCATE tier_grants",
+        # CASCADE: tier requests and recorded expiries point at grants
+        "TRUNCATE tier_grants CASCADE",
         "UPDATE access_log SET endpoint = endpoint",
         "DELETE FROM access_log WHERE false",
         "TRUNCATE access_log",
         "DELETE FROM consents WHERE false",
         "TRUNCATE consents",
         "DELETE FROM users",  # cascades into consents
+        "DELETE FROM tiers WHERE false",
+        "TRUNCATE tiers CASCADE",
+        "UPDATE tiers SET name = 'gold' WHERE name = 'trusted'",
+        "DELETE FROM tier_requests WHERE false",
+        "TRUNCATE tier_requests",
+        "UPDATE tier_grant_expiries SET recorded_at = now()",
+        "DELETE FROM tier_grant_expiries WHERE false",
+        "TRUNCATE tier_grant_expiries",
     ],
 )
 def test_the_owner_cannot_rewrite_history(owner_conn, tenants, statement):
@@ -664,6 +673,8 @@ TABLES = {
     "webhook_deliveries": {"SELECT"},
     "audit_events": {"SELECT"},
     "skill_stats_weeks": {"SELECT"},
+    "tier_requests": {"SELECT"},
+    "tier_grant_expiries": {"SELECT"},
 }
 COLUMNS = {
     ("access_log", "INSERT"): "developer_id client_id skill_id interaction_id user_id endpoint",
@@ -701,6 +712,13 @@ COLUMNS = {
     ("oauth_tokens", "UPDATE"): "revoked_at",
     ("skills", "INSERT"): "developer_id name category",
     ("tier_grants", "INSERT"): "developer_id tier reason granted_by expires_at",
+    ("tiers", "INSERT"): "name transcripts_readable fields retention_days redaction_policy"
+    " page_size rate_limit k_threshold description stats_weeks recertify_days",
+    ("tiers", "UPDATE"): "transcripts_readable fields retention_days redaction_policy"
+    " page_size rate_limit k_threshold description stats_weeks recertify_days",
+    ("tier_requests", "INSERT"): "developer_id tier purpose accepted_terms terms_version",
+    ("tier_requests", "UPDATE"): "status decided_by decision_reason grant_id",
+    ("tier_grant_expiries", "INSERT"): "grant_id developer_id",
     ("user_pseudonyms", "INSERT"): "developer_id pseudonym user_id",
     ("users", "INSERT"): "platform_user_id is_child",
     ("users", "UPDATE"): "is_child",

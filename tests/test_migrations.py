@@ -27,6 +27,9 @@ TENANT_TABLES = {
     "webhook_deliveries",
     "audit_events",
     "skill_stats_weeks",
+    "tier_requests",
+    "tier_grant_expiries",
+    "tiers",
 }
 
 

@@ -8,27 +8,49 @@ from gateway.exceptions import Conflict, NotFound
 from gateway.models import Conn, Developer, Row
 from gateway.repositories.tiers import tier_from_row
 
-# The current tier is the newest grant that has not expired; without one it is 'none'.
-_FIND_DEVELOPER = """
-SELECT d.id, d.name AS developer_name, d.suspended_at, g.expires_at AS tier_expires_at,
+# When a grant ends: its own expiry and, for a tier whose grants must be re-certified, no later
+# than `recertify_days` after it was made (rule 3: the top tier is never granted for good).
+# `tg` is the grant, `gt` its tier.
+GRANT_ENDS_AT = """
+CASE WHEN gt.recertify_days IS NULL THEN tg.expires_at
+     ELSE least(coalesce(tg.expires_at, 'infinity'::timestamptz),
+                tg.granted_at + make_interval(days => gt.recertify_days)) END
+"""
+
+# The current tier is the newest grant, until it ends; after that, and without any grant, it is
+# 'none'. An older grant never comes back when a newer one ends: each grant is a decision that
+# replaces the one before. Resolved at read time against the caller's clock, so an expiry
+# needs no job. Nothing here is cached: a tier's change holds from the very next request.
+_FIND_DEVELOPER = f"""
+SELECT d.id, d.name AS developer_name, d.suspended_at,
+       CASE WHEN g.ends_at > c.now THEN g.ends_at END AS tier_expires_at,
        t.name, t.transcripts_readable, t.fields, t.retention_days, t.redaction_policy,
        t.page_size, t.rate_limit, t.k_threshold, t.description
 FROM developers d
+CROSS JOIN (SELECT coalesce(%(now)s::timestamptz, now()) AS now) c
 LEFT JOIN LATERAL (
-    SELECT tg.tier, tg.expires_at
+    SELECT tg.tier, {GRANT_ENDS_AT} AS ends_at
     FROM tier_grants tg
-    WHERE tg.developer_id = d.id AND (tg.expires_at IS NULL OR tg.expires_at > now())
+    JOIN tiers gt ON gt.name = tg.tier
+    WHERE tg.developer_id = d.id
     ORDER BY tg.granted_at DESC, tg.id DESC
     LIMIT 1
 ) g ON true
-JOIN tiers t ON t.name = coalesce(g.tier, 'none')
+JOIN tiers t ON t.name = coalesce(
+    CASE WHEN g.ends_at IS NULL OR g.ends_at > c.now THEN g.tier END, 'none')
 WHERE d.id = %(developer_id)s
-"""
+"""  # noqa: S608 - composed of constants only
 
 
-def find_developer(conn: Conn, developer_id: int) -> Developer | None:
-    """Return the developer with its current tier, or None when it does not exist (or is hidden)."""
-    row = conn.execute(_FIND_DEVELOPER, {"developer_id": developer_id}).fetchone()
+def find_developer(
+    conn: Conn, developer_id: int, *, now: datetime | None = None
+) -> Developer | None:
+    """Return the developer with its tier as of `now` (default: the database's clock), or None
+    when it does not exist (or is hidden)."""
+    row = conn.execute(
+        _FIND_DEVELOPER,
+        {"developer_id": developer_id, "now": now},
+    ).fetchone()
     if row is None:
         return None
     return Developer(

@@ -8,7 +8,7 @@ from gateway.exceptions import Conflict, Forbidden, NotFound
 from gateway.models import Conn, Developer, Row
 from gateway.repositories import developers as developers_repo
 from gateway.repositories import oauth_tokens as tokens_repo
-from gateway.services import audit
+from gateway.services import audit, whitelist
 from gateway.services import skills as skills_service
 
 
@@ -18,12 +18,15 @@ class DeveloperProfile:
     skills: list[Row]
 
 
-def get_active_developer(conn: Conn, *, developer_id: int) -> Developer:
-    """Return the calling developer with its current tier (rule 3: the newest unexpired grant).
+def get_active_developer(
+    conn: Conn, *, developer_id: int, now: datetime | None = None
+) -> Developer:
+    """Return the calling developer with its tier as of `now` (rule 3: the newest grant until
+    it ends, then `none`; default: the database's clock).
 
     Raises `Forbidden` when an admin has suspended it, `NotFound` if it no longer exists.
     """
-    developer = developers_repo.find_developer(conn, developer_id)
+    developer = developers_repo.find_developer(conn, developer_id, now=now)
     if developer is None:
         raise NotFound()
     if developer.suspended_at is not None:
@@ -31,9 +34,11 @@ def get_active_developer(conn: Conn, *, developer_id: int) -> Developer:
     return developer
 
 
-def describe_developer(conn: Conn, *, developer_id: int) -> DeveloperProfile:
-    """Return the developer, its tier and its own skills (rules 1 and 3)."""
-    developer = get_active_developer(conn, developer_id=developer_id)
+def describe_developer(
+    conn: Conn, *, developer_id: int, now: datetime | None = None
+) -> DeveloperProfile:
+    """Return the developer, its tier as of `now` and its own skills (rules 1 and 3)."""
+    developer = get_active_developer(conn, developer_id=developer_id, now=now)
     return DeveloperProfile(developer, skills_service.list_skills(conn, developer_id=developer_id))
 
 
@@ -71,27 +76,18 @@ def grant_tier(
     tier: str,
     reason: str,
     expires_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> int:
-    """Move a developer to `tier` from now on, for `reason`, until `expires_at` (rule 3); the
-    grant's id. Audited as `grant.made` with the tier and grant id; the reason stays in
-    tier_grants, not in the log (it is free text). Raises `NotFound` for an unknown tier."""
-    grant_id = developers_repo.insert_tier_grant(
+    """Move a developer to `tier`: see `gateway.services.whitelist.grant_tier`, where it lives."""
+    return whitelist.grant_tier(
         conn,
+        actor=actor,
         developer_id=developer_id,
         tier=tier,
         reason=reason,
-        granted_by=str(actor),
         expires_at=expires_at,
+        now=now,
     )
-    audit.record(
-        conn,
-        actor=actor,
-        action="grant.made",
-        developer_id=developer_id,
-        subject=str(grant_id),
-        details={"tier": tier, "expires": expires_at is not None},
-    )
-    return grant_id
 
 
 # --- the lifecycle admins and operators manage

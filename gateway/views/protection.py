@@ -75,7 +75,7 @@ def _active_developer(ctx: RequestContext) -> tuple[Developer]:
     if principal.developer_id is None:  # the scope is only given to developer clients
         raise Forbidden()
     developer = developers_service.get_active_developer(
-        ctx.conn, developer_id=principal.developer_id
+        ctx.conn, developer_id=principal.developer_id, now=ctx.now()
     )
     ctx.rate_limit = developer.tier.rate_limit  # the tier sizes the bucket (rule 3)
     return (developer,)

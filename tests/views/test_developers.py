@@ -154,11 +154,14 @@ def test_developer_without_any_grant_is_on_none(client, make, bearer):
     assert client.get("/v1/developer", headers=headers).get_json()["tier"]["name"] == "none"
 
 
-def test_expired_tier_grant_falls_back(client, make, bearer, conn):
+def test_an_expired_grant_leaves_the_developer_on_none_not_on_an_older_grant(
+    client, make, bearer, conn
+):
+    # each grant replaces the one before: when the newest ends, the older one does not revive
     developer = make.developer(tier="standard")
     make.tier_grant(developer, "trusted", expires_at=datetime.now(UTC) - timedelta(seconds=1))
     headers = bearer(make.client(developer_id=developer))
-    assert client.get("/v1/developer", headers=headers).get_json()["tier"]["name"] == "standard"
+    assert client.get("/v1/developer", headers=headers).get_json()["tier"]["name"] == "none"
 
 
 def test_retention_window_hides_older_interactions(client, make, pizza):
