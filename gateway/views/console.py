@@ -107,7 +107,7 @@ def _developer_page(
         status=status,
         developer=developer,
         pending=_pending(ctx, developer_id),
-        history=whitelist.grant_history(ctx.conn, developer_id=developer_id),
+        history=whitelist.grant_history(ctx.conn, developer_id=developer_id, now=ctx.now()),
         tiers=tier_catalog.list_tiers(ctx.conn),
         skills=skills_service.list_all_skills(ctx.conn, developer_id=developer_id, limit=1000),
         clients=clients_service.list_clients(ctx.conn, developer_id=developer_id, limit=1000),
@@ -219,6 +219,15 @@ def create_client(ctx: RequestContext, account: Any, developer_id: int) -> Any:
 # --- tier requests
 
 
+def _developers_of(ctx: RequestContext, rows: list[Any]) -> dict[int, Any]:
+    """The accounts of the developers `rows` name, by id."""
+    ids = sorted({int(row["developer_id"]) for row in rows})
+    return {
+        developer_id: developers_service.get_developer_account(ctx.conn, developer_id=developer_id)
+        for developer_id in ids
+    }
+
+
 @bp.get("/requests")
 @admin_page
 def requests(ctx: RequestContext, account: Any) -> str:
@@ -226,7 +235,7 @@ def requests(ctx: RequestContext, account: Any) -> str:
         "console_requests.html",
         account,
         pending=_pending(ctx),
-        developers={row["id"]: row for row in developers_service.list_developers(ctx.conn)},
+        developers=_developers_of(ctx, _pending(ctx)),
         form=None,
         failed=None,
         notice=_notice(),
@@ -239,7 +248,7 @@ def _requests_page(ctx: RequestContext, account: Any, form: Form, failed: int, s
         account,
         status=status,
         pending=_pending(ctx),
-        developers={row["id"]: row for row in developers_service.list_developers(ctx.conn)},
+        developers=_developers_of(ctx, _pending(ctx)),
         form=form,
         failed=failed,
         notice=None,
@@ -297,7 +306,7 @@ def skills(ctx: RequestContext, account: Any) -> str:
         account,
         skills=rows[:PAGE_SIZE],
         next_after=str(rows[PAGE_SIZE - 1]["id"]) if len(rows) > PAGE_SIZE else None,
-        developers={row["id"]: row for row in developers_service.list_developers(ctx.conn)},
+        developers=_developers_of(ctx, rows[:PAGE_SIZE]),
     )
 
 
