@@ -8,6 +8,9 @@ from typing import Any
 
 import pyotp
 from factories import ADMIN_PASSWORD, USER_PASSWORD
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 from tokens import csrf_token, sign_in_user
 
 # Screenshots of the page tests: GATEWAY_TEST_SCREENSHOTS, else test-artifacts/screenshots
@@ -27,6 +30,14 @@ def keep_screenshot(driver: Any, name: str) -> Path:
     assert driver.save_screenshot(str(path))
     assert path.stat().st_size > 10_000  # a rendered page, not a blank window
     return path
+
+
+def click_and_wait(browser: Any, element: Any) -> None:
+    """Click `element` (a link or a form's button) and wait until the next page has replaced
+    this one: a click returns before a form's navigation has finished."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(page))
 
 
 def totp_now(secret: str, clock: Any) -> str:

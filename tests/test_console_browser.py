@@ -4,7 +4,7 @@ stops a live token, and the audit view. Screenshots go to pages.SCREENSHOTS."""
 
 from browser import console_errors
 from factories import ADMIN_PASSWORD
-from pages import keep_screenshot, totp_now
+from pages import click_and_wait, keep_screenshot, totp_now
 from selenium.webdriver.common.by import By
 
 from gateway.services import audit, tier_requests
@@ -18,7 +18,7 @@ return [...document.querySelectorAll('input:not([type=hidden]), select, textarea
 
 
 def _click(browser, selector: str) -> None:  # type: ignore[no-untyped-def]
-    browser.find_element(By.CSS_SELECTOR, selector).click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, selector))
 
 
 def test_an_admin_approves_a_request_suspends_a_developer_and_sees_it_audited(
@@ -56,12 +56,12 @@ def test_an_admin_approves_a_request_suspends_a_developer_and_sees_it_audited(
     keep_screenshot(browser, "console-developers")
 
     # approve the pending request
-    browser.find_element(By.LINK_TEXT, "Review the tier requests").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Review the tier requests"))
     card = browser.find_element(By.ID, f"request-{request['id']}")
     assert "We improve our pizza ordering" in card.text
     assert browser.execute_script(UNLABELLED) == []
     keep_screenshot(browser, "console-requests")
-    card.find_element(By.CSS_SELECTOR, ".approve-form button").click()
+    click_and_wait(browser, card.find_element(By.CSS_SELECTOR, ".approve-form button"))
     assert "The request is approved" in browser.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert browser.find_elements(By.ID, "no-requests")
 
@@ -76,7 +76,7 @@ def test_an_admin_approves_a_request_suspends_a_developer_and_sees_it_audited(
     assert browser.execute_script(UNLABELLED) == []
     keep_screenshot(browser, "console-developer")
     _click(browser, "#suspend-form button")
-    assert "suspended" in browser.find_element(By.ID, "developer-status").text
+    assert "suspended" in browser.find_element(By.ID, "developer-status").text.lower()
     keep_screenshot(browser, "console-developer-suspended")
     assert client.get(interactions, headers=token).status_code == 401
 

@@ -10,12 +10,10 @@ from werkzeug.wrappers import Response
 
 from gateway.context import RequestContext
 from gateway.exceptions import Conflict, InvalidInput
-from gateway.services import audit
+from gateway.services import audit, skill_stats_admin, tier_catalog, tier_requests, whitelist
 from gateway.services import developers as developers_service
 from gateway.services import oauth_clients as clients_service
 from gateway.services import skills as skills_service
-from gateway.services import skill_stats_admin
-from gateway.services import tier_catalog, tier_requests, whitelist
 from gateway.views.page_forms import Form, render_errors_as_pages, start_of
 from gateway.web import csrf
 from gateway.web.pages import admin_page, page
@@ -181,7 +179,9 @@ def suspend(ctx: RequestContext, account: Any, developer_id: int) -> Any:
         )
     except Conflict as error:
         form.errors["suspension"] = error.description
-        return _developer_page(ctx, account, developer_id, status=409, form=form, which="suspension")
+        return _developer_page(
+            ctx, account, developer_id, status=409, form=form, which="suspension"
+        )
     return redirect(url_for("console.developer", developer_id=developer_id, done="suspended"), 303)
 
 
@@ -195,10 +195,10 @@ def reinstate(ctx: RequestContext, account: Any, developer_id: int) -> Any:
         )
     except Conflict as error:
         form.errors["suspension"] = error.description
-        return _developer_page(ctx, account, developer_id, status=409, form=form, which="suspension")
-    return redirect(
-        url_for("console.developer", developer_id=developer_id, done="reinstated"), 303
-    )
+        return _developer_page(
+            ctx, account, developer_id, status=409, form=form, which="suspension"
+        )
+    return redirect(url_for("console.developer", developer_id=developer_id, done="reinstated"), 303)
 
 
 @bp.post("/developers/<int:developer_id>/clients")
@@ -386,6 +386,8 @@ def _audit_filters(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]
 def audit_log(ctx: RequestContext, account: Any) -> Any:
     filters = {name: request.args.get(name, "") for name in request.args}
     args, errors = _audit_filters(filters)
+    # verified (and so sealed) first: the rows shown then carry their place in the chain
+    verdict = audit.verify_audit_chain(ctx.conn)
     events: list[Any] = []
     older = None
     if not errors:
@@ -393,7 +395,6 @@ def audit_log(ctx: RequestContext, account: Any) -> Any:
         events = rows[:AUDIT_PAGE_SIZE]
         if len(rows) > AUDIT_PAGE_SIZE:
             older = {**filters, "before": str(events[-1]["id"])}
-    verdict = audit.verify_audit_chain(ctx.conn)
     return _page(
         "console_audit.html",
         account,

@@ -2,7 +2,6 @@
 errors shown as an HTML page instead of the API's JSON envelope."""
 
 from datetime import UTC, date, datetime, time
-from typing import Any
 
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
@@ -28,9 +27,7 @@ class Form:
     """The posted form's fields, read one at a time; each problem is kept against its field."""
 
     def __init__(self) -> None:
-        self.values: dict[str, str] = {
-            name: value.strip() for name, value in request.form.items()
-        }
+        self.values: dict[str, str] = {name: value.strip() for name, value in request.form.items()}
         self.errors: dict[str, str] = {}
 
     def text(self, name: str, *, required: bool = False, max_length: int = 500) -> str:
@@ -82,7 +79,9 @@ def error_page(status: int, description: str) -> Response:
         kind="admin" if admin else "user",
         title=_TITLES.get(status, "Something went wrong"),
         message=description,
-        link=("/admin/", "Back to the console") if admin else ("/privacy/", "Back to your privacy page"),
+        link=("/admin/", "Back to the console")
+        if admin
+        else ("/privacy/", "Back to your privacy page"),
     )
 
 

@@ -10,8 +10,8 @@ from gateway.context import RequestContext
 from gateway.exceptions import InvalidInput, NotFound
 from gateway.repositories.protected_groups import SENSITIVE_CATEGORIES
 from gateway.services import access_log, audit, consents, deletions
-from gateway.views.paging import cursor_position, next_cursor
 from gateway.views.page_forms import Form, render_errors_as_pages, start_of
+from gateway.views.paging import cursor_position, next_cursor
 from gateway.web import csrf
 from gateway.web.pages import page, user_page
 

