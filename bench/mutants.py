@@ -103,6 +103,8 @@ ADMIN = [
     "tests/views/test_admin_lifecycle_instances.py",
     "tests/services/test_suspension_race.py",
 ]
+WHITELIST = ["tests/views/test_whitelist.py", "tests/services/test_whitelist.py"]
+WHITELIST_SQL = "gateway/sql/migrations/0007_whitelist.sql"
 
 MUTANTS: list[Mutant] = [
     # --- the review's list: mutants the suite did not catch
@@ -1451,6 +1453,164 @@ MUTANTS: list[Mutant] = [
             )
         ],
         ["tests/test_database_privileges.py"],
+    ),
+    # --- rule 3: the whitelist (tiers admins manage, grants that end, tier requests)
+    m(
+        "grant-never-expires",
+        "3",
+        "a grant past its expiry still decides the tier",
+        [
+            (
+                "gateway/repositories/developers.py",
+                "CASE WHEN g.ends_at IS NULL OR g.ends_at > c.now THEN g.tier END",
+                "g.tier",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "grant-expiry-on-database-clock",
+        "3",
+        "a grant's expiry judged by the database's clock, not the caller's",
+        [
+            (
+                "gateway/repositories/developers.py",
+                "CROSS JOIN (SELECT coalesce(%(now)s::timestamptz, now()) AS now) c",
+                "CROSS JOIN (SELECT now() AS now) c",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "recertification-unbounded",
+        "3",
+        "a top-tier grant may name any expiry, and read time does not cap it either",
+        [
+            ("gateway/services/whitelist.py", "    if expires_at > latest:", "    if False:"),
+            (
+                "gateway/repositories/developers.py",
+                "CASE WHEN gt.recertify_days IS NULL THEN tg.expires_at",
+                "CASE WHEN true THEN tg.expires_at",
+            ),
+        ],
+        WHITELIST,
+    ),
+    m(
+        "recertification-not-capped-at-read",
+        "3",
+        "read time ignores re-certification (a grant made before a tier became top-tier)",
+        [
+            (
+                "gateway/repositories/developers.py",
+                "CASE WHEN gt.recertify_days IS NULL THEN tg.expires_at",
+                "CASE WHEN true THEN tg.expires_at",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "top-tier-granted-for-good",
+        "3",
+        "a top-tier grant without an expiry is open-ended",
+        [
+            (
+                "gateway/services/whitelist.py",
+                "    if expires_at is None:\n        return latest",
+                "    if expires_at is None:\n        return None",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "tier-policy-unchecked",
+        "3",
+        "a tier may name a redaction policy that does not exist",
+        [
+            (
+                "gateway/services/tier_catalog.py",
+                "    if policy not in policy_names():",
+                "    if False:",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "tier-rate-limit-unchecked",
+        "3",
+        "a tier may carry a rate limit that does not parse",
+        [
+            (
+                "gateway/services/tier_catalog.py",
+                "    if not items or any(item.amount < 1 for item in items):",
+                "    if False:",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "tier-request-terms-optional",
+        "3",
+        "a tier request without the data-use terms acknowledged is filed (both layers)",
+        [
+            (
+                "gateway/services/tier_requests.py",
+                "    if accepted_terms is not True:",
+                "    if False:",
+            ),
+            (
+                WHITELIST_SQL,
+                "    accepted_terms  boolean NOT NULL CHECK (accepted_terms),",
+                "    accepted_terms  boolean,",
+            ),
+        ],
+        WHITELIST,
+    ),
+    m(
+        "tier-requests-many-pending",
+        "3",
+        "a developer may keep several requests pending",
+        [
+            (
+                WHITELIST_SQL,
+                "CREATE UNIQUE INDEX tier_requests_one_pending_idx",
+                "CREATE INDEX tier_requests_one_pending_idx",
+            )
+        ],
+        WHITELIST,
+    ),
+    m(
+        "whitelist-routes-for-developers",
+        "3",
+        "the whitelist's admin routes accept a developer's token",
+        [
+            (
+                "gateway/views/admin_whitelist.py",
+                "from gateway.views.protection import admin_route\n",
+                "from gateway.views.protection import protected\n\n"
+                'admin_route = protected("transcripts:read")\n',
+            )
+        ],
+        ["tests/views/test_whitelist.py"],
+    ),
+    m(
+        "tier-none-reads-transcripts",
+        "3",
+        "tier 'none', where expired grants land, may be given transcripts (both layers)",
+        [
+            (
+                "gateway/services/tier_catalog.py",
+                '    if name == NO_TIER and (tier["transcripts_readable"]'
+                " or recertify is not None):",
+                "    if False:",
+            ),
+            (
+                WHITELIST_SQL,
+                "    CHECK (name <> 'none' OR (NOT transcripts_readable"
+                " AND recertify_days IS NULL));",
+                "    CHECK (true);",
+            ),
+        ],
+        WHITELIST,
     ),
 ]
 

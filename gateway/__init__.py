@@ -143,6 +143,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ingest.bp)
     app.register_blueprint(admin_accounts.bp)
     app.register_blueprint(admin_audit.bp)
+    from gateway.views import admin_whitelist, tier_requests
+
+    app.register_blueprint(admin_whitelist.bp)
+    app.register_blueprint(tier_requests.bp)
     app.register_blueprint(docs.bp)
     app.after_request(_no_store)
     app.after_request(_request_id)

@@ -357,9 +357,10 @@ def worker(once: bool, poll: float) -> None:
         try:
             if once:
                 counts = worker_module.deliver_due(db, app.config, now=clock)
+                expired = worker_module.record_expired_grants(db, now=clock)
                 click.echo(
                     f"delivered {counts['delivered']}, to retry {counts['pending']}, "
-                    f"dead {counts['dead']}"
+                    f"dead {counts['dead']}; grants expired {expired}"
                 )
                 return
             stop = threading.Event()
@@ -956,3 +957,7 @@ def register(app: Any) -> None:
 from gateway.commands import accounts as _accounts  # noqa: E402
 
 _accounts.attach(main)
+# the whitelist commands (tiers, grants, tier requests) live in a module of their own
+from gateway.commands import whitelist as _whitelist  # noqa: E402
+
+_whitelist.attach(main)

@@ -67,6 +67,24 @@ from schemas.oauth import (
     TokenSchema,
 )
 from schemas.stats import SkillStatsSchema, StatsQuerySchema
+from schemas.whitelist import (
+    AdminTierListSchema,
+    AdminTierRequestPageSchema,
+    AdminTierRequestSchema,
+    AdminTierSchema,
+    GrantCreateSchema,
+    GrantHistorySchema,
+    GrantRevokeSchema,
+    GrantSchema,
+    TierCreateSchema,
+    TierRequestApproveSchema,
+    TierRequestCreateSchema,
+    TierRequestDenySchema,
+    TierRequestListSchema,
+    TierRequestQuerySchema,
+    TierRequestSchema,
+    TierUpdateSchema,
+)
 
 # Routes that describe the API rather than being part of it.
 UNDOCUMENTED = {"static", "docs.page", "docs.openapi_json"}
@@ -386,6 +404,95 @@ OPERATIONS: dict[str, Operation] = {
         "`interaction_id`: a retried batch creates nothing new and answers the same. Texts are "
         "redacted here, once, under every policy; `audio_ref` goes to the audio vault only.",
         body=IngestInteractionsSchema,
+    ),
+    # --- the whitelist
+    "admin_whitelist.list_tiers": Operation(
+        "List tiers", AdminTierListSchema, "Every tier with all its settings, by name."
+    ),
+    "admin_whitelist.create_tier": Operation(
+        "Create a tier",
+        AdminTierSchema,
+        "A redaction policy that does not exist, a rate limit that does not parse, or a tier "
+        "that shows whole conversations (response, slots, session) without `recertify_days` "
+        "is a 422; a name taken a 409. Audited as `tier.created`.",
+        body=TierCreateSchema,
+        errors=(409,),
+        status=201,
+    ),
+    "admin_whitelist.show_tier": Operation("Show a tier", AdminTierSchema),
+    "admin_whitelist.change_tier": Operation(
+        "Change a tier",
+        AdminTierSchema,
+        "Send the settings to change (the name never changes). Checked as at creation; every "
+        "developer on the tier is held to the change from its very next request, on every "
+        "instance. Audited as `tier.changed` with the before and after of what changed. Tier "
+        "`none` never reads transcripts.",
+        body=TierUpdateSchema,
+    ),
+    "admin_whitelist.grant_tier": Operation(
+        "Grant a developer a tier",
+        GrantSchema,
+        "Replaces the developer's current grant from now on, with a reason (required) and an "
+        "optional `expires_at`; when it ends the developer is on `none`, with no job to run. "
+        "A top tier's grant (`recertify_days` set: `trusted`, 365) without an expiry gets "
+        "exactly that many days; a later expiry is a 422. Audited as `grant.made`.",
+        body=GrantCreateSchema,
+        status=201,
+    ),
+    "admin_whitelist.list_grants": Operation(
+        "A developer's grant history",
+        GrantHistorySchema,
+        "Every grant, newest first, with who made it, when, why, its expiry, when it ends and "
+        "its state; and the tier the developer is on now.",
+    ),
+    "admin_whitelist.revoke_grant": Operation(
+        "Revoke a developer's grant",
+        GrantHistorySchema,
+        "The developer is on `none` from its next request. Send `{\"reason\": …}`. Recorded "
+        "as a grant of `none` (history is kept) and audited as `grant.revoked`; 409 when it "
+        "holds no current grant.",
+        body=GrantRevokeSchema,
+        errors=(409,),
+    ),
+    "admin_whitelist.list_tier_requests": Operation(
+        "List tier requests",
+        AdminTierRequestPageSchema,
+        "Oldest first; `status=pending` for the ones waiting. Pass `next_after` back as "
+        "`after` for the next page.",
+        query=TierRequestQuerySchema,
+    ),
+    "admin_whitelist.approve_tier_request": Operation(
+        "Approve a tier request",
+        AdminTierRequestSchema,
+        "Grants the developer the tier it asked for (see granting: `expires_at`, "
+        "re-certification), with `reason` or a reason naming the request. Audited as "
+        "`grant.made` and `tier_request.decided`; 409 when decided already.",
+        body=TierRequestApproveSchema,
+        errors=(409,),
+    ),
+    "admin_whitelist.deny_tier_request": Operation(
+        "Deny a tier request",
+        AdminTierRequestSchema,
+        "With a reason (required) that the developer reads. Audited as "
+        "`tier_request.decided`; 409 when decided already.",
+        body=TierRequestDenySchema,
+        errors=(409,),
+    ),
+    "tier_requests.request_tier": Operation(
+        "Ask for a tier",
+        TierRequestSchema,
+        "The tier, what you need it for in your own words, and `accepted_terms: true`: you "
+        "acknowledge the data-use terms (anything else is a 422). One pending request at a "
+        "time (409). To keep a tier whose grant is about to expire, ask for it again. An admin "
+        "approves or denies it; read the decision with GET.",
+        body=TierRequestCreateSchema,
+        errors=(409,),
+        status=201,
+    ),
+    "tier_requests.list_my_tier_requests": Operation(
+        "List your tier requests",
+        TierRequestListSchema,
+        "Oldest first, each with its status and the admin's reason.",
     ),
 }
 

@@ -1,5 +1,6 @@
-"""The background worker: drains the webhook outbox (signed notices, retried with backoff) and
-seals committed audit events into the hash chain."""
+"""The background worker: drains the webhook outbox (signed notices, retried with backoff),
+records grants that expired in the audit log, and seals committed audit events into the hash
+chain."""
 
 import logging
 import threading
@@ -12,6 +13,7 @@ from gateway.db import Database
 from gateway.models import SYSTEM
 from gateway.services import audit as audit_service
 from gateway.services import webhooks as webhooks_service
+from gateway.services import whitelist as whitelist_service
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,16 @@ def deliver_due(
     return counts
 
 
+def record_expired_grants(db: Database, *, now: Callable[[], datetime]) -> int:
+    """Write `grant.expired` for each grant that ran out since the last round; how many.
+
+    Only the audit log waits on this: a developer's tier is resolved at read time, so an
+    expiry holds whether or not any worker runs.
+    """
+    with db.transaction(SYSTEM) as conn:
+        return whitelist_service.record_expired_grants(conn, now=now())
+
+
 def run(
     db: Database,
     settings: Mapping[str, Any],
@@ -87,6 +99,7 @@ def run(
     while not stop.is_set():
         try:
             counts = deliver_due(db, settings, now=now)
+            counts["expired"] = record_expired_grants(db, now=now)
             with db.transaction(SYSTEM) as conn:
                 counts["sealed"] = audit_service.seal(conn)
         except Exception:  # a database outage must not end the worker: log and retry

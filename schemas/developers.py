@@ -13,7 +13,17 @@ class TierSchema(Schema):
     rate_limit = fields.String(required=True)
     redaction_policy = fields.String(required=True)
     k_threshold = fields.Integer(required=True)
-    expires_at = fields.AwareDateTime(allow_none=True, required=True)
+    expires_at = fields.AwareDateTime(
+        allow_none=True,
+        required=True,
+        metadata={"description": "When your grant ends (then you are on `none`); null: never."},
+    )
+    expiry_warning = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Set in the last 30 days before `expires_at`: file a tier "
+                  "request to keep the tier."},
+    )
 
 
 class SkillSchema(Schema):

@@ -50,15 +50,21 @@ FROM tiers
 """
 
 
+_SELECT_ONE = _SELECT + " WHERE name = %(name)s"  # noqa: S608 - constants
+_SELECT_ONE_FOR_UPDATE = _SELECT_ONE + " FOR UPDATE"
+_SELECT_ALL = _SELECT + " ORDER BY name"  # noqa: S608 - constants
+
+
 def list_tiers(conn: Conn) -> list[Row]:
     """Every tier, by name."""
-    return conn.execute(_SELECT + " ORDER BY name").fetchall()
+    return conn.execute(_SELECT_ALL).fetchall()
 
 
 def find_tier(conn: Conn, name: str, *, for_update: bool = False) -> Row | None:
     """The tier named `name`, or None; `for_update` locks it until the transaction ends."""
-    query = _SELECT + " WHERE name = %(name)s" + (" FOR UPDATE" if for_update else "")
-    return conn.execute(query, {"name": name}).fetchone()
+    if for_update:
+        return conn.execute(_SELECT_ONE_FOR_UPDATE, {"name": name}).fetchone()
+    return conn.execute(_SELECT_ONE, {"name": name}).fetchone()
 
 
 def insert_tier(conn: Conn, values: Mapping[str, Any]) -> Row:

@@ -36,6 +36,11 @@ def list_tiers(conn: Conn) -> list[Row]:
     return tiers_repo.list_tiers(conn)
 
 
+def find_tier(conn: Conn, *, name: str) -> Row | None:
+    """One tier, or None."""
+    return tiers_repo.find_tier(conn, name)
+
+
 def get_tier(conn: Conn, *, name: str) -> Row:
     """One tier; raises `NotFound` for an unknown name."""
     tier = tiers_repo.find_tier(conn, name)

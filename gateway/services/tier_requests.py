@@ -53,7 +53,8 @@ def submit_request(
         developer_id=developer_id,
         tier=tier,
         purpose=text,
-        accepted_terms=True,
+        # what the developer sent: the database refuses a request without it, too
+        accepted_terms=accepted_terms,
         terms_version=TERMS_VERSION,
     )
     audit.record(

@@ -156,6 +156,20 @@ def revoke_grant(
     return revocation
 
 
+def find_developer_id(conn: Conn, *, name: str) -> int | None:
+    """The id of the developer with exactly this name, or None (for operators, who know
+    developers by name)."""
+    return developers_repo.find_developer_id_by_name(conn, name)
+
+
+def current_tier_name(conn: Conn, *, developer_id: int, now: datetime) -> str:
+    """The name of the developer's tier at `now`; `NotFound` for an unknown developer."""
+    developer = developers_repo.find_developer(conn, developer_id, now=now)
+    if developer is None:
+        raise NotFound()
+    return developer.tier.name
+
+
 def _state(grant: Row, now: datetime) -> str:
     if grant["tier"] == NO_TIER:
         return "revocation"

@@ -18,6 +18,7 @@ from gateway.services import interactions as interactions_service
 from gateway.services import skills as skills_service
 from gateway.services import stats as stats_service
 from gateway.services import webhooks as webhooks_service
+from gateway.services import whitelist as whitelist_service
 from gateway.services.interactions import InteractionFilter
 from gateway.views.bodies import json_body
 from gateway.views.protection import developer_route
@@ -74,14 +75,22 @@ def _out(schema: Schema, data: Any) -> dict[str, Any]:
 @bp.get("/developer")
 @developer_route
 def who_am_i(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
-    profile = developers_service.describe_developer(ctx.conn, developer_id=developer.id)
+    profile = developers_service.describe_developer(
+        ctx.conn, developer_id=developer.id, now=ctx.now()
+    )
     tier = profile.developer.tier
     return _out(
         _DEVELOPER,
         {
             "id": developer.id,
             "name": developer.name,
-            "tier": {**tier.__dict__, "expires_at": developer.tier_expires_at},
+            "tier": {
+                **tier.__dict__,
+                "expires_at": profile.developer.tier_expires_at,
+                "expiry_warning": whitelist_service.expiry_warning(
+                    profile.developer, now=ctx.now()
+                ),
+            },
             "skills": profile.skills,
         },
     )
