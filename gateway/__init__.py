@@ -134,6 +134,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     oauth.init_app(app)
 
     from gateway.views import admin_accounts, admin_audit, developers, docs, errors, health, ingest
+    from gateway.views import me, relay
     from gateway.views import oauth as oauth_views
 
     errors.register(app)
@@ -147,6 +148,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(admin_whitelist.bp)
     app.register_blueprint(tier_requests.bp)
+    app.register_blueprint(me.bp)
+    app.register_blueprint(relay.bp)
     app.register_blueprint(docs.bp)
     app.after_request(_no_store)
     app.after_request(_request_id)

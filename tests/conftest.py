@@ -137,7 +137,8 @@ def bearer(client):  # type: ignore[no-untyped-def]
 
 
 _TENANT_TABLES = (
-    "access_log, user_pseudonyms, session_pseudonyms, vault.audio_recordings, interaction_texts, "
+    "deletion_receipts, access_log, user_pseudonyms, session_pseudonyms, vault.audio_recordings, "
+    "interaction_texts, "
     "interactions, ingested_interactions, consents, user_profiles, users, oauth_tokens, "
     "oauth_clients, skills, tier_grants, developers"
 )

@@ -149,6 +149,11 @@ def test_the_app_role_cannot_rewrite_a_tier(intruder, tenants):
         "tier_grants",
         "access_log",
         "interactions",
+        "interaction_texts",
+        "ingested_interactions",
+        "session_pseudonyms",
+        "webhook_deliveries",
+        "deletion_receipts",
         "user_pseudonyms",
         "users",
         "developers",
@@ -675,6 +680,8 @@ TABLES = {
     "skill_stats_weeks": {"SELECT"},
     "tier_requests": {"SELECT"},
     "tier_grant_expiries": {"SELECT"},
+    # written by gateway_delete_interactions only
+    "deletion_receipts": {"SELECT"},
 }
 COLUMNS = {
     ("access_log", "INSERT"): "developer_id client_id skill_id interaction_id user_id endpoint",
@@ -773,6 +780,7 @@ def test_the_app_role_has_exactly_the_privileges_the_code_uses(owner_conn, scope
         assert sorted(r["proname"] for r in rows) == [
             "gateway_audit_seal",
             "gateway_binding_ok",
+            "gateway_delete_interactions",
             "gateway_ensure_interaction_month",
             "gateway_skill_stats",
             "gateway_store_audio_reference",
@@ -797,3 +805,54 @@ def test_the_app_role_has_exactly_the_privileges_the_code_uses(owner_conn, scope
             "      OR has_sequence_privilege('gateway_app', c.oid, 'UPDATE'))"
         ).fetchone()
         assert sequences["n"] == 0
+
+
+# --- the deletion path: the one way interactions leave, for the proven caller only
+
+
+DELETE_CALL = "SELECT * FROM gateway_delete_interactions(%s, NULL, NULL)"
+
+
+@pytest.mark.parametrize("role", ["user", "platform", "system"])
+def test_a_forged_caller_cannot_delete_anyones_interactions(intruder, tenants, owner_conn, role):
+    a = tenants["a"]
+    forge(intruder, role, user_id=a.user if role == "user" else "", client_id="c")
+    refused(
+        intruder, psycopg.errors.InsufficientPrivilege, "deletes a user", DELETE_CALL, (a.user,)
+    )
+    assert count(owner_conn, "SELECT count(*) AS n FROM interactions") == 2
+
+
+def test_a_proven_user_deletes_only_their_own(intruder, tenants, owner_conn):
+    a, b = tenants["a"], tenants["b"]
+    use_binding_key(intruder, BINDING_KEY)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with bound(intruder, Principal("user", client_id="app", user_id=a.user)):
+            intruder.execute(DELETE_CALL, (b.user,))
+    with bound(intruder, Principal("user", client_id="app", user_id=a.user)):
+        (row,) = intruder.execute(DELETE_CALL, (a.user,)).fetchall()
+    assert row["deleted"] == 1
+    left = owner_conn.execute("SELECT user_id FROM interactions").fetchall()
+    assert [str(r["user_id"]) for r in left] == [b.user]
+
+
+def test_a_proven_developer_or_admin_deletes_nothing(intruder, tenants, owner_conn):
+    a = tenants["a"]
+    for principal in (developer_of(a), Principal("admin", client_id="admin-1")):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            with bound(intruder, principal):
+                intruder.execute(DELETE_CALL, (a.user,))
+    assert count(owner_conn, "SELECT count(*) AS n FROM interactions") == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE deletion_receipts SET interactions = 0",
+        "DELETE FROM deletion_receipts",
+        "TRUNCATE deletion_receipts",
+    ],
+)
+def test_nobody_rewrites_a_deletion_receipt(owner_conn, statement):
+    with pytest.raises(psycopg.errors.RestrictViolation, match="history"):
+        owner_conn.execute(statement)

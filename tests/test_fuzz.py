@@ -22,6 +22,12 @@ from schemathesis.specs.openapi.checks import (
 from gateway import create_app
 from gateway.db import SharedConnection
 
+try:  # user tokens come with the users' sign-in (authorization_code + PKCE)
+    from tokens import user_bearer_headers
+except ImportError:  # pragma: no cover - until then the /v1/me routes are left out here
+    user_bearer_headers = None
+USER_PASSWORD = "fuzz-correct-horse-battery"
+
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "30"))
 CHECKS = [
     not_a_server_error,
@@ -80,6 +86,12 @@ def world(make, bearer, client, app):
         action: [make.client(developer_id=admin_developers[0]).client_id for _ in range(3)]
         for action in ("rotation", "revocation", "show")
     }
+    # the voice relay's user: consents and interactions of its own to change and delete
+    relayed = make.user()
+    make.consent(relayed, skill)
+    make.interaction(skill, relayed)
+    relayed_id = make.rows("SELECT platform_user_id FROM users WHERE id = %s", (relayed,))[0]
+    me = _signed_in_user(make, client, skill, credentials, headers)
     return {
         "admin_headers": bearer(make.client(kind="admin")),
         "developer_id": st.sampled_from([*admin_developers, 987654321]),
@@ -96,6 +108,30 @@ def world(make, bearer, client, app):
         "interaction_id": st.sampled_from(interactions),
         "session": st.sampled_from([*sessions, "k1_unknownsession"]),
         "platform_user_id": platform_user["platform_user_id"],
+        "user_id": st.sampled_from([relayed_id["platform_user_id"], "no-such-user"]),
+        **me,
+    }
+
+
+def _signed_in_user(make, client, skill, credentials, headers):
+    """A user with a password, a token got through the real flow, data read and a deletion."""
+    if user_bearer_headers is None or not hasattr(make, "user_with_password"):
+        return {}
+    user, login = make.user_with_password(USER_PASSWORD)
+    make.consent(user, skill)
+    make.interaction(skill, user)
+    assert client.get(f"/v1/skills/{skill}/interactions", headers=headers).status_code == 200
+    user_headers = user_bearer_headers(client, login, USER_PASSWORD)
+    make.interaction(skill, user, occurred_at=datetime.now(UTC) - timedelta(days=3))
+    deleted = client.delete(
+        "/v1/me/interactions",
+        query_string={"until": (datetime.now(UTC) - timedelta(days=1)).isoformat()},
+        headers=user_headers,
+    )
+    assert deleted.status_code == 200, deleted.get_json()
+    return {
+        "user_headers": user_headers,
+        "deletion_id": st.sampled_from([deleted.get_json()["id"], str(uuid.uuid4())]),
     }
 
 
@@ -103,7 +139,9 @@ def cases(operation, world):
     """Valid and invalid requests, with path parameters that mostly name real rows."""
     known = {
         name: world[name]
-        for name in ("skill_id", "interaction_id", "session", "developer_id")
+        for name in (
+            "skill_id", "interaction_id", "session", "developer_id", "user_id", "deletion_id"
+        )
         if any(p.name == name for p in operation.path_parameters)
     }
     if any(p.name == "client_id" for p in operation.path_parameters):
@@ -155,10 +193,12 @@ def fuzz(app, operation, world) -> set[int]:
     if operation.path.startswith("/oauth/"):
         credentials = world["credentials"]
         call = {"auth": (credentials.client_id, credentials.client_secret)}
-    elif operation.path.startswith("/v1/ingest/"):
+    elif operation.path.startswith(("/v1/ingest/", "/v1/platform/")):
         call = {"headers": world["platform_headers"]}
     elif operation.path.startswith("/v1/admin/"):
         call = {"headers": world["admin_headers"]}
+    elif operation.path.startswith("/v1/me/"):
+        call = {"headers": world["user_headers"]}
     else:
         call = {"headers": world["headers"]}
 
@@ -187,7 +227,12 @@ def fuzz(app, operation, world) -> set[int]:
 
 def test_every_operation_answers_as_documented(app, world):
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [
+        operation
+        for operation in (result.ok() for result in schema.get_all_operations())
+        # the users' routes need a user token (see _signed_in_user)
+        if "user_headers" in world or not operation.path.startswith("/v1/me/")
+    ]
 
     statuses = {operation.label: fuzz(app, operation, world) for operation in operations}
 

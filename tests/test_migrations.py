@@ -23,6 +23,7 @@ TENANT_TABLES = {
     "ingested_interactions",
     "user_profiles",
     "session_pseudonyms",
+    "deletion_receipts",
     "developer_webhooks",
     "webhook_deliveries",
     "audit_events",

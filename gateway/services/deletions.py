@@ -31,6 +31,8 @@ class Receipt:
     requested_at: datetime
     # developers notified (those that had read any of the deleted interactions)
     developers: int
+    # who asked, as the receipt shows it: "you", "platform" or "operator"
+    requested_by: str
 
 
 def _pseudonym(reader: dict[str, Any]) -> str:
@@ -61,7 +63,7 @@ def delete_interactions(
     not before until. `now` is the caller's clock, unused by the database (which records its
     own transaction time).
     """
-    del now, actor  # the database takes both from the transaction and its proven caller
+    del now  # the database records its own transaction time
     if since is not None and until is not None and since >= until:
         raise InvalidInput(details={"until": ["Must be later than since."]})
     row = deletions_repo.delete_interactions(conn, user_id=user_id, since=since, until=until)
@@ -89,6 +91,7 @@ def delete_interactions(
         int(row["deleted"]),
         row["requested_at"],
         len(row["readers"]),
+        _REQUESTED_BY[actor.kind],
     )
 
 
@@ -134,6 +137,10 @@ def deletion_status(conn: Conn, *, user_id: str, deletion_id: str) -> dict[str, 
     return {**_receipt(receipt), "developers": developers}
 
 
+# the audit actor's kind, as a receipt names who asked
+_REQUESTED_BY = {"user": "you", "client": "platform", "system": "operator", "cli": "operator"}
+
+
 def _receipt(row: Row) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
@@ -141,9 +148,7 @@ def _receipt(row: Row) -> dict[str, Any]:
         "until": row["until"],
         "interactions": int(row["interactions"]),
         "requested_at": row["requested_at"],
-        "requested_by": "you"
-        if row["actor_kind"] == "user"
-        else ("platform" if row["actor_kind"] == "client" else "operator"),
+        "requested_by": _REQUESTED_BY[row["actor_kind"]],
     }
 
 

@@ -101,3 +101,6 @@ platform_route = protected("ingest", prepare=_kind("platform"))
 
 # The admin API (scope admin): called as view(ctx, **url_args).
 admin_route = protected("admin", prepare=_kind("admin"))
+
+# The users' API (scope privacy): called as view(ctx, **url_args), ctx.principal.user_id set.
+user_route = protected("privacy", prepare=_kind("user"))
