@@ -27,6 +27,7 @@ from gateway.models import SYSTEM, Conn
 
 if TYPE_CHECKING:
     from gateway.demo import DemoCredentials, DemoDeveloper, DemoGuide
+    from gateway.demo_accounts import DemoSignIns
 
 
 @contextmanager
@@ -192,9 +193,16 @@ def demo(
                 issued = load_demo(conn, keyring=server_keyring(settings), size=size, defer=True)
             except OlderDemoData as exc:
                 raise click.ClickException(str(exc)) from None
+            from gateway.demo_accounts import issue_sign_ins
+
+            sign_ins = issue_sign_ins(
+                conn,
+                server_secret=secret_key(settings),
+                users=[example.platform_user_id for example in issued.guide.consents],
+            )
         if credentials is not None:
             _write_private(credentials, json.dumps(issued.as_json(), indent=2) + "\n")
-        click.echo(_demo_banner(issued, url, credentials=credentials))
+        click.echo(_demo_banner(issued, url, credentials=credentials, sign_ins=sign_ins))
         if issued.pending:
             loaders.append(
                 start_loader(owner_url, secret_key=secret_key(settings), size=size)
@@ -231,7 +239,13 @@ def _token_call(var: str, developer: "DemoDeveloper", url: str) -> str:
     )
 
 
-def _demo_banner(issued: "DemoCredentials", url: str, *, credentials: Path | None) -> str:
+def _demo_banner(
+    issued: "DemoCredentials",
+    url: str,
+    *,
+    credentials: Path | None,
+    sign_ins: "DemoSignIns | None" = None,
+) -> str:
     """What a newcomer needs: the clients, who consented to what, a conversation to open,
     searches to run."""
     guide = issued.guide
@@ -270,6 +284,8 @@ def _demo_banner(issued: "DemoCredentials", url: str, *, credentials: Path | Non
     if credentials is not None:
         lines.append(f"\nCredentials written to {credentials}")
     lines += ["", *_consent_table(guide)]
+    if sign_ins is not None:
+        lines += ["", *_sign_in_lines(sign_ins, url)]
 
     talk = guide.conversation
     reader = developers[talk.developer]
@@ -300,6 +316,21 @@ def _demo_banner(issued: "DemoCredentials", url: str, *, credentials: Path | Non
         lines.append(f"      finds {search.finds}")
     lines.append("")
     return "\n".join(lines)
+
+
+def _sign_in_lines(sign_ins: "DemoSignIns", url: str) -> list[str]:
+    """How to sign in on the web as the demo admin and as the users of the table above."""
+    secret = sign_ins.totp_secret
+    return [
+        f"Sign in on the web. Admins: {url}/admin/sign-in",
+        f"  name          {sign_ins.admin_name}",
+        f"  password      {sign_ins.admin_password}",
+        f"  TOTP secret   {secret}  (add it to an authenticator app, or scan:)",
+        f"                {sign_ins.totp_uri}",
+        f"  code now      python3 -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\"",
+        f"Users: {url}/sign-in, as any user of the table above (the user column is the",
+        f"account name), password: {sign_ins.user_password}",
+    ]
 
 
 def _consent_table(guide: "DemoGuide") -> list[str]:
@@ -961,3 +992,7 @@ _accounts.attach(main)
 from gateway.commands import whitelist as _whitelist  # noqa: E402
 
 _whitelist.attach(main)
+# sign-in accounts: admins of the web console, the users' first-party app
+from gateway.commands import sign_ins as _sign_ins  # noqa: E402
+
+_sign_ins.attach(main)

@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 # name -> (default, parser, one-line description); the README's configuration table mirrors this.
 SETTINGS: dict[str, tuple[Any, Any, str]] = {
@@ -62,6 +63,30 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         "Failed authentications (OAuth 400/401, /v1 401) per client address before its "
         "requests are refused unheard.",
     ),
+    "SIGN_IN_COOKIE_SECURE": (
+        True,
+        lambda value: str(value).strip().lower() in ("1", "true", "yes", "on"),
+        "Session cookies carry Secure. Off only for development over http://localhost or "
+        "127.0.0.1 (the ISSUER must be such a URL).",
+    ),
+    "USER_SESSION_TTL": (43200, int, "Seconds a user's web session lasts from sign-in."),
+    "ADMIN_SESSION_TTL": (3600, int, "Seconds an admin's web session lasts from sign-in."),
+    "ACTIVATION_TTL": (3600, int, "Seconds a user's activation link (to set a password) works."),
+    "AUTHORIZATION_CODE_TTL": (
+        60,
+        int,
+        "Seconds an OAuth authorization code stays good (at most 600, RFC 6749 §4.1.2).",
+    ),
+    "SIGN_IN_RATE_LIMIT": (
+        "5 per 15 minutes",
+        str,
+        "Failed sign-ins to one account from one address before that pair is refused.",
+    ),
+    "SIGN_IN_ADDRESS_RATE_LIMIT": (
+        "30 per 15 minutes",
+        str,
+        "Failed sign-ins from one address, all accounts together, before it is refused.",
+    ),
     "MAX_CONTENT_LENGTH": (1_048_576, int, "Largest request body in bytes; larger is a 413."),
     "TRUSTED_PROXIES": (0, int, "Reverse-proxy hops whose X-Forwarded-* headers are trusted."),
     "HOST": ("127.0.0.1", str, "Address `skillgw serve` listens on."),
@@ -113,9 +138,24 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings.update(overrides or {})
     if settings["ACCESS_TOKEN_TTL"] > 3600:
         raise ValueError("ACCESS_TOKEN_TTL must be at most 3600 seconds (RFC 9700 §2.2.1)")
+    if not 1 <= settings["AUTHORIZATION_CODE_TTL"] <= 600:
+        raise ValueError("AUTHORIZATION_CODE_TTL must be 1 to 600 seconds (RFC 6749 §4.1.2)")
+    if not settings["SIGN_IN_COOKIE_SECURE"] and not _local_development(settings):
+        raise ValueError(
+            "SIGN_IN_COOKIE_SECURE may be off only for development over http://localhost "
+            "(set ISSUER to such a URL, or leave HOST at 127.0.0.1)"
+        )
     if settings["RETENTION_MONTHS"] < 1:
         raise ValueError("RETENTION_MONTHS must be at least 1")
     return settings
+
+
+def _local_development(settings: Mapping[str, Any]) -> bool:
+    issuer = str(settings.get("ISSUER") or "")
+    if issuer:
+        parts = urlsplit(issuer)
+        return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
+    return str(settings.get("HOST")) in ("localhost", "127.0.0.1", "::1")
 
 
 def parse_pseudonym_keys(raw: str) -> tuple[str, dict[str, bytes]]:

@@ -20,6 +20,8 @@ class Principal:
     developer_id: int | None = None
     user_id: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # an admin signed in on the web console: the account's name (the audit log's actor)
+    account: str | None = None
 
 
 ANONYMOUS = Principal("anonymous")

@@ -13,11 +13,12 @@ from authlib.oauth2.rfc6749 import (
 )
 from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
-from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, ClientCredentialsGrant
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc6750.errors import InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, current_app
 from flask import request as flask_request
@@ -26,13 +27,16 @@ from gateway import context, limits, security
 from gateway.db import bind_principal
 from gateway.exceptions import GatewayError
 from gateway.models import Principal
+from gateway.services import authorization_codes as codes_service
 from gateway.services import developers as developers_service
 from gateway.services import oauth_clients as oauth_clients_service
 from gateway.services import oauth_tokens as oauth_tokens_service
 
 REALM = "gateway"
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-SCOPES = ["transcripts:read", "admin", "ingest"]
+SCOPES = ["transcripts:read", "admin", "ingest", "privacy"]
+# The users' first-party app is a public client: it names itself, PKCE proves the rest.
+APP_AUTH_METHODS = ["none"]
 
 
 class OAuthClient(ClientMixin):  # type: ignore[misc]
@@ -48,7 +52,12 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
     def get_client_id(self) -> str:
         return self.client_id
 
+    @property
+    def is_app(self) -> bool:
+        return self.client is not None and self.client.kind == "app"
+
     def get_default_redirect_uri(self) -> None:
+        # never a default: the request names one, which must match a registered one exactly
         return None
 
     def get_allowed_scope(self, scope: str | None) -> str:
@@ -61,7 +70,8 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return " ".join(requested)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return False
+        # exact string comparison (RFC 9700 §4.1.3): no prefixes, no wildcards, no normalising
+        return self.client is not None and self.is_app and redirect_uri in self.client.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
         if not _storable(self.client_id):
@@ -76,12 +86,16 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return self.secret_version is not None
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.is_app:
+            return method in APP_AUTH_METHODS and endpoint == "token"
         return method in CLIENT_AUTH_METHODS
 
     def check_response_type(self, response_type: str) -> bool:
-        return False
+        return self.is_app and response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
+        if self.is_app:
+            return grant_type == "authorization_code"
         return grant_type == "client_credentials"
 
 
@@ -132,6 +146,8 @@ def _query_client(client_id: str) -> OAuthClient:
 def _save_token(token: dict[str, Any], request: Any) -> None:
     ctx = context.current()
     client = request.client.client  # authenticated, so never None here
+    handle = getattr(request, "authorization_code", None)
+    code = handle.code if handle else None
     oauth_tokens_service.store_token(
         ctx.conn,
         token=token["access_token"],
@@ -141,6 +157,8 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
         ttl=int(token["expires_in"]),
         developer_id=client.developer_id if client else None,
         secret_version=request.client.secret_version or 1,
+        user_id=code.user_id if code else None,
+        authorization_code_id=code.id if code else None,
     )
 
 
@@ -211,6 +229,83 @@ class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
                     description="The developer account is suspended; contact the platform's "
                     "admins."
                 )
+
+
+class S256Challenge(CodeChallenge):  # type: ignore[misc]
+    """RFC 7636 with S256 only, and a challenge required at the authorization endpoint.
+
+    authlib lets an authorization request without code_challenge through (the code then needs
+    no verifier) and takes a missing method for "plain"; RFC 9700 §2.1.1 wants S256 and a
+    public client must use PKCE at all.
+    """
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("Missing 'code_challenge': PKCE with S256 is required.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Only code_challenge_method=S256 is supported.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class CodeHandle:
+    """authlib's view of a stored authorization code."""
+
+    def __init__(self, code: codes_service.AuthorizationCode) -> None:
+        self.code = code
+        self.code_challenge = code.code_challenge
+        self.code_challenge_method = code.code_challenge_method
+
+    def get_redirect_uri(self) -> str:
+        return self.code.redirect_uri
+
+    def get_scope(self) -> str:
+        return " ".join(self.code.scopes)
+
+
+class AuthorizationCode(AuthorizationCodeGrant):  # type: ignore[misc]
+    """authorization_code for the users' first-party app: user tokens, scope privacy."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = APP_AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        ctx = context.current()
+        codes_service.store_code(
+            ctx.conn,
+            code=code,
+            client_id=request.client.get_client_id(),
+            user_id=str(request.user),
+            redirect_uri=request.payload.redirect_uri,
+            code_challenge=request.payload.data["code_challenge"],
+            scopes=scope_to_list(request.scope) or [],
+            now=ctx.now(),
+            ttl=int(current_app.config["AUTHORIZATION_CODE_TTL"]),
+        )
+
+    def generate_authorization_code(self) -> str:
+        return security.new_access_token()  # 256 bits, not authlib's 48 characters
+
+    def query_authorization_code(self, code: str, client: OAuthClient) -> CodeHandle | None:
+        ctx = context.current()
+        # the app named itself; from here on the exchange runs as it (row-level security)
+        ctx.principal = Principal(
+            kind="app",
+            client_id=client.get_client_id(),
+            scopes=frozenset(client.client.scopes if client.client else ()),
+        )
+        bind_principal(ctx.conn, ctx.principal)
+        found = codes_service.redeem(
+            ctx.conn, code, client_id=client.get_client_id(), now=ctx.now()
+        )
+        return CodeHandle(found) if found else None
+
+    def delete_authorization_code(self, authorization_code: CodeHandle) -> None:
+        codes_service.use_up(context.current().conn, authorization_code.code)
+
+    def authenticate_user(self, authorization_code: CodeHandle) -> str:
+        return authorization_code.code.user_id
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
@@ -343,6 +438,7 @@ class Protector(ResourceProtector):  # type: ignore[misc]
 
 authorization = Server()
 authorization.register_grant(ClientCredentials)
+authorization.register_grant(AuthorizationCode, [S256Challenge(required=True)])
 authorization.register_endpoint(Revocation)
 authorization.register_endpoint(Introspection)
 require_oauth = Protector()

@@ -42,6 +42,7 @@ from schemas.deletions import (
     DeletionReceiptSchema,
     DeletionStatusSchema,
 )
+from schemas.accounts import ActivationSchema, MeSchema
 from schemas.developers import (
     DeveloperSchema,
     SkillListSchema,
@@ -399,6 +400,14 @@ OPERATIONS: dict[str, Operation] = {
         "bad row (`first_bad_seq`, `reason`). A chain recomputed wholesale verifies here: check "
         "it against a signed checkpoint with `skillgw audit verify --checkpoint`.",
     ),
+    "activation.issue_activation": Operation(
+        "Get a user's activation link",
+        ActivationSchema,
+        "A one-time link, good for `ACTIVATION_TTL` seconds, where the user sets a password. "
+        "`user_id` is the user's gateway id or platform user id. Each call makes a new link; "
+        "earlier ones stay good until used or expired.",
+    ),
+    "account.me": Operation("Who this user token acts for", MeSchema),
     "ingest.ingest_users": Operation(
         "Push users",
         IngestedUsersSchema,
@@ -578,6 +587,13 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+def documented(app: Flask, endpoint: str) -> bool:
+    """Whether a route belongs in the API document: not the docs, not an HTML page."""
+    return endpoint not in UNDOCUMENTED and not getattr(
+        app.view_functions[endpoint], "web_page", False
+    )
+
+
 def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     """`/v1/skills/<uuid:skill_id>` → `/v1/skills/{skill_id}` and its path parameters."""
     parameters = []
@@ -690,7 +706,7 @@ def build_document(app: Flask) -> dict[str, Any]:
     )
     spec.components.schema("ErrorEnvelope", schema=ErrorEnvelopeSchema)
     rules = sorted(
-        (rule for rule in app.url_map.iter_rules() if rule.endpoint not in UNDOCUMENTED),
+        (rule for rule in app.url_map.iter_rules() if documented(app, rule.endpoint)),
         key=lambda rule: rule.rule,
     )
     scopes = dict.fromkeys(SCOPES)
@@ -716,7 +732,13 @@ def build_document(app: Flask) -> dict[str, Any]:
                 "clientCredentials": {
                     "tokenUrl": f"{issuer}/oauth/token",
                     "scopes": {scope: SCOPE_DESCRIPTIONS.get(scope, scope) for scope in scopes},
-                }
+                },
+                # the users' first-party app: a public client, PKCE with S256 required
+                "authorizationCode": {
+                    "authorizationUrl": f"{issuer}/oauth/authorize",
+                    "tokenUrl": f"{issuer}/oauth/token",
+                    "scopes": {"privacy": SCOPE_DESCRIPTIONS["privacy"]},
+                },
             },
         },
     )

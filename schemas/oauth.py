@@ -55,6 +55,7 @@ class IntrospectionSchema(Schema):
 
 class AuthorizationServerMetadataSchema(Schema):
     issuer = fields.String(required=True)
+    authorization_endpoint = fields.String(required=True)
     token_endpoint = fields.String(required=True)
     revocation_endpoint = fields.String(required=True)
     introspection_endpoint = fields.String(required=True)
@@ -64,3 +65,4 @@ class AuthorizationServerMetadataSchema(Schema):
     introspection_endpoint_auth_methods_supported = fields.List(fields.String(), required=True)
     scopes_supported = fields.List(fields.String(), required=True)
     response_types_supported = fields.List(fields.String(), required=True)
+    code_challenge_methods_supported = fields.List(fields.String(), required=True)

@@ -137,6 +137,7 @@ def bearer(client):  # type: ignore[no-untyped-def]
 
 
 _TENANT_TABLES = (
+    "web_sessions, authorization_codes, activation_links, user_credentials, admin_accounts, "
     "deletion_receipts, access_log, user_pseudonyms, session_pseudonyms, vault.audio_recordings, "
     "interaction_texts, "
     "interactions, ingested_interactions, consents, user_profiles, users, oauth_tokens, "

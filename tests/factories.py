@@ -19,15 +19,21 @@ from gateway.repositories import interactions as interactions_repo
 from gateway.repositories import pseudonyms as pseudonyms_repo
 from gateway.repositories import skills as skills_repo
 from gateway.repositories import users as users_repo
+from gateway.services import admins as admins_service
 from gateway.services import audit
 from gateway.services import oauth_clients as oauth_clients_service
 from gateway.services import redaction as redaction_service
+from gateway.services import user_accounts as user_accounts_service
 
 # The test apps' SECRET_KEY, and the caller-binding key the test database holds for it.
 SECRET_KEY = "test-secret"
 BINDING_KEY = derive_binding_key(SECRET_KEY)
 
 _sequence = count(1)
+
+# Known passwords of the factories' accounts (long enough for the password rules).
+USER_PASSWORD = "correct horse battery staple"
+ADMIN_PASSWORD = "admin: tr0ub4dor & 3 more words"
 
 
 class Factory:
@@ -122,12 +128,19 @@ class Factory:
             self.conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role["role"])))
         return name
 
-    def client(self, *, kind: str = "developer", developer_id: int | None = None) -> Any:
+    def client(
+        self,
+        *,
+        kind: str = "developer",
+        developer_id: int | None = None,
+        redirect_uris: list[str] | None = None,
+    ) -> Any:
         return self._run(
             oauth_clients_service.register_client,
             actor=audit.SYSTEM,
             kind=kind,
             developer_id=developer_id,
+            redirect_uris=redirect_uris,
         )
 
     def skill(self, developer_id: int, *, name: str | None = None) -> str:
@@ -146,6 +159,27 @@ class Factory:
                 platform_user_id=f"platform-user-{next(_sequence)}",
                 is_child=is_child,
             )
+        )
+
+    def user_with_password(
+        self, password: str = USER_PASSWORD, *, is_child: bool = False
+    ) -> tuple[str, str]:
+        """A user who set `password`; (gateway id, login: the platform user id)."""
+        user_id = self.user(is_child=is_child)
+        self._run(user_accounts_service.set_password, user=user_id, password=password)
+        login = self.rows("SELECT platform_user_id FROM users WHERE id = %s", (user_id,))[0]
+        return user_id, str(login["platform_user_id"])
+
+    def admin_account(
+        self, name: str | None = None, password: str = ADMIN_PASSWORD
+    ) -> admins_service.NewAdmin:
+        """An admin account with a TOTP secret (in `.totp_secret`), password `password`."""
+        return self._run(
+            admins_service.create_admin,
+            actor=audit.SYSTEM,
+            name=name or f"admin{next(_sequence)}",
+            password=password,
+            server_secret=SECRET_KEY,
         )
 
     def consent(self, user_id: str, skill_id: str, **kwargs: Any) -> int:

@@ -682,6 +682,12 @@ TABLES = {
     "tier_grant_expiries": {"SELECT"},
     # written by gateway_delete_interactions only
     "deletion_receipts": {"SELECT"},
+    # 0009: sign-in
+    "user_credentials": {"SELECT"},
+    "activation_links": {"SELECT"},
+    "authorization_codes": {"SELECT"},
+    "admin_accounts": {"SELECT"},
+    "web_sessions": {"SELECT"},
 }
 COLUMNS = {
     ("access_log", "INSERT"): "developer_id client_id skill_id interaction_id user_id endpoint",
@@ -710,12 +716,13 @@ COLUMNS = {
     ("skill_stats_weeks", "INSERT"): "skill_id week k published",
     ("webhook_deliveries", "UPDATE"): "status attempts next_attempt_at last_status last_error"
     " delivered_at",
-    ("oauth_clients", "INSERT"): "client_id secret_hash kind developer_id scopes name",
+    ("oauth_clients", "INSERT"): "client_id secret_hash kind developer_id scopes name"
+    " redirect_uris",
     # 0008: revocation, and the rotation of a secret (a verified admin or the system only)
     ("oauth_clients", "UPDATE"): "revoked_at secret_hash secret_version previous_secret_hash"
     " previous_secret_expires_at rotated_at",
     ("oauth_tokens", "INSERT"): "token_digest client_id scopes issued_at expires_at"
-    " secret_version",
+    " secret_version user_id authorization_code_id",
     ("oauth_tokens", "UPDATE"): "revoked_at",
     ("skills", "INSERT"): "developer_id name category",
     ("tier_grants", "INSERT"): "developer_id tier reason granted_by expires_at",
@@ -729,6 +736,18 @@ COLUMNS = {
     ("user_pseudonyms", "INSERT"): "developer_id pseudonym user_id",
     ("users", "INSERT"): "platform_user_id is_child",
     ("users", "UPDATE"): "is_child",
+    # 0009: sign-in
+    ("user_credentials", "INSERT"): "user_id password_hash",
+    ("user_credentials", "UPDATE"): "password_hash updated_at",
+    ("activation_links", "INSERT"): "token_digest user_id expires_at",
+    ("activation_links", "UPDATE"): "used_at",
+    ("authorization_codes", "INSERT"): "code_digest client_id user_id redirect_uri"
+    " code_challenge code_challenge_method scopes expires_at",
+    ("authorization_codes", "UPDATE"): "used_at",
+    ("admin_accounts", "INSERT"): "name password_hash totp_ciphertext",
+    ("admin_accounts", "UPDATE"): "password_hash last_totp_step disabled_at",
+    ("web_sessions", "INSERT"): "id_digest kind user_id admin_id pending expires_at",
+    ("web_sessions", "UPDATE"): "ended_at pending",
 }
 # The app role's own grants and PUBLIC's, which it has too; the system catalogs aside.
 _GRANTEES = "a.grantee IN ('gateway_app'::regrole, 0)"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import schemathesis
+from factories import USER_PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -18,15 +19,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tokens import user_bearer_headers
 
 from gateway import create_app
 from gateway.db import SharedConnection
-
-try:  # user tokens come with the users' sign-in (authorization_code + PKCE)
-    from tokens import user_bearer_headers
-except ImportError:  # pragma: no cover - until then the /v1/me routes are left out here
-    user_bearer_headers = None
-USER_PASSWORD = "fuzz-correct-horse-battery"
 
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "30"))
 CHECKS = [
@@ -92,6 +88,7 @@ def world(make, bearer, client, app):
     make.interaction(skill, relayed)
     relayed_id = make.rows("SELECT platform_user_id FROM users WHERE id = %s", (relayed,))[0]
     me = _signed_in_user(make, client, skill, credentials, headers)
+    signed_up, login = make.user_with_password()
     return {
         "admin_headers": bearer(make.client(kind="admin")),
         "developer_id": st.sampled_from([*admin_developers, 987654321]),
@@ -108,15 +105,15 @@ def world(make, bearer, client, app):
         "interaction_id": st.sampled_from(interactions),
         "session": st.sampled_from([*sessions, "k1_unknownsession"]),
         "platform_user_id": platform_user["platform_user_id"],
-        "user_id": st.sampled_from([relayed_id["platform_user_id"], "no-such-user"]),
+        "user_id": st.sampled_from(
+            [relayed_id["platform_user_id"], signed_up, login, "no-such-user"]
+        ),
         **me,
     }
 
 
 def _signed_in_user(make, client, skill, credentials, headers):
     """A user with a password, a token got through the real flow, data read and a deletion."""
-    if user_bearer_headers is None or not hasattr(make, "user_with_password"):
-        return {}
     user, login = make.user_with_password(USER_PASSWORD)
     make.consent(user, skill)
     make.interaction(skill, user)
@@ -197,7 +194,7 @@ def fuzz(app, operation, world) -> set[int]:
         call = {"headers": world["platform_headers"]}
     elif operation.path.startswith("/v1/admin/"):
         call = {"headers": world["admin_headers"]}
-    elif operation.path.startswith("/v1/me/"):
+    elif operation.path.startswith("/v1/me"):
         call = {"headers": world["user_headers"]}
     else:
         call = {"headers": world["headers"]}

@@ -31,6 +31,11 @@ TENANT_TABLES = {
     "tier_requests",
     "tier_grant_expiries",
     "tiers",
+    "user_credentials",
+    "activation_links",
+    "authorization_codes",
+    "admin_accounts",
+    "web_sessions",
 }
 
 
@@ -119,7 +124,9 @@ def test_every_tenant_table_has_forced_row_level_security_and_a_policy(conn):
         r["relname"]
         for r in conn.execute("SELECT relname FROM pg_class WHERE relispartition").fetchall()
     }
-    assert {r["table_name"] for r in keyed} - {"oauth_clients"} - partitions <= TENANT_TABLES
+    # credentials looked up before any caller is known (a token's user is found through it)
+    credentials = {"oauth_clients", "oauth_tokens"}
+    assert {r["table_name"] for r in keyed} - credentials - partitions <= TENANT_TABLES
 
 
 def test_partitions_are_reached_only_through_their_parents_row_level_security(conn):

@@ -16,7 +16,15 @@ PUBLIC = {
     "oauth.metadata",
     "docs.openapi_json",
     "docs.page",
+    # pages before sign-in: the sign-in forms, the OAuth authorization endpoint (it sends a
+    # signed-out user to sign in) and the one-time activation link
+    "authorize.authorize",
+    "sign_in.user_sign_in",
+    "sign_in.admin_sign_in",
+    "sign_in.admin_second_factor",
+    "activation.activate",
 }
+SESSION_KINDS = {"user", "admin"}
 KNOWN_SCOPES = {"transcripts:read", "admin", "ingest", "privacy"}
 
 
@@ -26,14 +34,31 @@ def unguarded(app) -> list[str]:  # type: ignore[no-untyped-def]
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC:
             continue
-        scope = getattr(app.view_functions[rule.endpoint], "required_scope", None)
+        view = app.view_functions[rule.endpoint]
+        if getattr(view, "required_session", None) in SESSION_KINDS:
+            continue  # a page for a signed-in admin or user (gateway.web.pages)
+        scope = getattr(view, "required_scope", None)
         if not (isinstance(scope, str) and scope.strip()):
             found.append(f"{rule.rule} -> {rule.endpoint}")
     return found
 
 
+def session_rules(app):  # type: ignore[no-untyped-def]
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "required_session", None) in SESSION_KINDS
+    ]
+
+
 def protected_rules(app):  # type: ignore[no-untyped-def]
-    return [rule for rule in app.url_map.iter_rules() if rule.endpoint not in PUBLIC]
+    """The routes guarded by a bearer token's scope."""
+    pages = {rule.endpoint for rule in session_rules(app)}
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in PUBLIC and rule.endpoint not in pages
+    ]
 
 
 def sample_url(app, rule) -> str:  # type: ignore[no-untyped-def]
@@ -90,6 +115,21 @@ def test_no_protected_route_answers_without_a_token(app, client):
             response = client.open(url, method=method)
             assert response.status_code == 401, (method, url)
             assert response.headers["WWW-Authenticate"] == 'Bearer realm="gateway"'
+
+
+def test_no_page_opens_without_a_session(app, client):
+    rules = session_rules(app)
+
+    assert {app.view_functions[r.endpoint].required_session for r in rules} == SESSION_KINDS
+    for rule in rules:
+        url = sample_url(app, rule)
+        for method in methods(rule):
+            response = client.open(url, method=method)
+            if method == "GET":
+                assert response.status_code == 303, (method, url)
+                assert "/sign-in?next=" in response.headers["Location"]
+            else:
+                assert response.status_code == 403, (method, url)
 
 
 def test_no_protected_route_reads_a_token_from_the_query(app, client, make, bearer):

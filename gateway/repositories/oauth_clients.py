@@ -12,7 +12,8 @@ def find_client(conn: Conn, client_id: str) -> Row | None:
     return conn.execute(
         """
         SELECT client_id, secret_hash, kind, developer_id, scopes, name, created_at, revoked_at,
-               secret_version, previous_secret_hash, previous_secret_expires_at, rotated_at
+               secret_version, previous_secret_hash, previous_secret_expires_at, rotated_at,
+               redirect_uris
         FROM oauth_clients WHERE client_id = %(client_id)s
         """,
         {"client_id": client_id},
@@ -28,13 +29,15 @@ def insert_client(
     scopes: list[str],
     developer_id: int | None = None,
     name: str = "",
+    redirect_uris: list[str] | None = None,
 ) -> None:
     try:
         conn.execute(
             """
-            INSERT INTO oauth_clients (client_id, secret_hash, kind, developer_id, scopes, name)
+            INSERT INTO oauth_clients (client_id, secret_hash, kind, developer_id, scopes, name,
+                                       redirect_uris)
             VALUES (%(client_id)s, %(secret_hash)s, %(kind)s, %(developer_id)s, %(scopes)s,
-                    %(name)s)
+                    %(name)s, %(redirect_uris)s)
             """,
             {
                 "client_id": client_id,
@@ -43,6 +46,7 @@ def insert_client(
                 "developer_id": developer_id,
                 "scopes": scopes,
                 "name": name,
+                "redirect_uris": redirect_uris or [],
             },
         )
     except psycopg.errors.UniqueViolation as exc:

@@ -8,7 +8,7 @@ from gateway.models import Conn, Row
 _FIND_BY_DIGEST = """
 SELECT t.token_digest, t.client_id, t.scopes, t.issued_at, t.expires_at, t.revoked_at,
        t.secret_version, c.kind, c.developer_id, c.revoked_at AS client_revoked_at,
-       c.secret_version AS client_secret_version, c.previous_secret_expires_at
+       c.secret_version AS client_secret_version, c.previous_secret_expires_at, t.user_id
 FROM oauth_tokens t
 JOIN oauth_clients c ON c.client_id = t.client_id
 WHERE t.token_digest = %(digest)s
@@ -28,14 +28,16 @@ def insert_token(
     issued_at: datetime,
     expires_at: datetime,
     secret_version: int = 1,
+    user_id: str | None = None,
+    authorization_code_id: int | None = None,
 ) -> int:
     """Store a token's digest; its id (what the audit log names it by)."""
     row = conn.execute(
         """
         INSERT INTO oauth_tokens (token_digest, client_id, scopes, issued_at, expires_at,
-                                  secret_version)
+                                  secret_version, user_id, authorization_code_id)
         VALUES (%(digest)s, %(client_id)s, %(scopes)s, %(issued_at)s, %(expires_at)s,
-                %(secret_version)s)
+                %(secret_version)s, %(user_id)s, %(authorization_code_id)s)
         RETURNING id
         """,
         {
@@ -45,6 +47,8 @@ def insert_token(
             "issued_at": issued_at,
             "expires_at": expires_at,
             "secret_version": secret_version,
+            "user_id": user_id,
+            "authorization_code_id": authorization_code_id,
         },
     ).fetchone()
     assert row is not None

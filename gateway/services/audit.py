@@ -57,9 +57,16 @@ ACTIONS = frozenset(
         "deletion.requested",
         "deletion.completed",
         "admin.signed_in",
+        "admin.signed_out",
+        "admin.created",
+        "user.signed_in",
+        "user.signed_out",
+        "user.activation_issued",
+        "user.password_set",
+        "authorization_code.replayed",
     }
 )
-ACTOR_KINDS = ("client", "user", "cli", "system")
+ACTOR_KINDS = ("client", "user", "cli", "system", "admin")
 GENESIS = "0" * 64  # the prev_hash of seq 1
 CHECKPOINT_FORMAT = "skill-data-gateway audit checkpoint v1"
 SEAL_BATCH = 1000  # one batch well under the app role's 2 s statement timeout
@@ -82,7 +89,8 @@ class ChainBroken(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did it: an OAuth client, a user, an operator at the command line, or the system."""
+    """Who did it: an OAuth client, a user, an operator at the command line, an admin signed in
+    on the web console, or the system."""
 
     kind: str
     id: str = ""
@@ -105,6 +113,11 @@ class Actor:
         return cls("user", str(user_id))
 
     @classmethod
+    def admin(cls, name: str) -> "Actor":
+        """An admin account signed in on the web console (`admin:<name>`)."""
+        return cls("admin", name)
+
+    @classmethod
     def operator(cls, name: str) -> "Actor":
         """An operator at the command line (`cli:<name>`)."""
         return cls("cli", name)
@@ -116,6 +129,8 @@ class Actor:
             return cls.user(principal.user_id)
         if principal.kind == "system":
             return SYSTEM
+        if principal.kind == "admin" and principal.account:
+            return cls.admin(principal.account)
         if principal.client_id:
             return cls.client(principal.client_id)
         raise ValueError(f"a {principal.kind!r} caller is nobody to record")

@@ -19,6 +19,8 @@ SCOPES_BY_KIND = {
     "developer": ["transcripts:read"],
     "admin": ["admin"],
     "platform": ["ingest"],
+    # the users' first-party app: a public client, user tokens through authorization_code
+    "app": ["privacy"],
 }
 
 
@@ -40,6 +42,9 @@ class Client:
     secret_version: int = 1
     previous_secret_hash: str | None = field(default=None, repr=False)
     previous_secret_expires_at: datetime | None = None
+    # an app's registered redirect URIs, matched exactly (none for the other kinds)
+    redirect_uris: tuple[str, ...] = ()
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ def register_client(
     kind: str,
     developer_id: int | None = None,
     name: str = "",
+    redirect_uris: list[str] | None = None,
 ) -> IssuedClient:
     """Create a client of `kind` with a fresh secret and return the credentials (once).
 
@@ -67,6 +73,8 @@ def register_client(
         raise ValueError(f"unknown client kind {kind!r}")
     if (kind == "developer") != (developer_id is not None):
         raise ValueError("developer clients, and only they, belong to a developer")
+    if bool(redirect_uris) != (kind == "app"):
+        raise ValueError("apps, and only they, have redirect URIs (at least one)")
     client_id = security.new_client_id(kind)
     secret = security.new_client_secret()
     scopes = SCOPES_BY_KIND[kind]
@@ -78,6 +86,7 @@ def register_client(
         scopes=scopes,
         developer_id=developer_id,
         name=name,
+        redirect_uris=redirect_uris or [],
     )
     audit.record(
         conn,
@@ -147,6 +156,8 @@ def find_active_client(conn: Conn, client_id: str) -> Client | None:
         row["secret_version"],
         row["previous_secret_hash"],
         row["previous_secret_expires_at"],
+        redirect_uris=tuple(row["redirect_uris"]),
+        name=row["name"],
     )
 
 

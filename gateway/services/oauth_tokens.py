@@ -22,6 +22,8 @@ class TokenRecord:
     # when the secret this token was issued with stopped or stops working (a rotation with
     # grace); None while it is the client's current secret
     secret_retired_at: datetime | None = None
+    # the user a token acts for (the first-party app's tokens), else None
+    user_id: str | None = None
 
     def is_revoked_at(self, now: datetime) -> bool:
         """Revoked, or issued with a secret a rotation has retired by `now`."""
@@ -33,6 +35,14 @@ class TokenRecord:
         return not self.is_revoked_at(now) and now < self.expires_at
 
     def principal(self) -> Principal:
+        if self.user_id is not None:
+            # a user token: the app holds it, the user is the caller (rule 2)
+            return Principal(
+                kind="user",
+                client_id=self.client_id,
+                user_id=self.user_id,
+                scopes=frozenset(self.scopes),
+            )
         return Principal(
             kind=self.kind,
             client_id=self.client_id,
@@ -51,6 +61,8 @@ def store_token(
     ttl: int,
     developer_id: int | None = None,
     secret_version: int = 1,
+    user_id: str | None = None,
+    authorization_code_id: int | None = None,
 ) -> None:
     """Persist a freshly generated token as its digest, valid for `ttl` seconds from `now`,
     and audit its issue to `client_id` (of `developer_id`, for a developer's client; rule 7)."""
@@ -62,6 +74,8 @@ def store_token(
         issued_at=now,
         expires_at=now + timedelta(seconds=ttl),
         secret_version=secret_version,
+        user_id=user_id,
+        authorization_code_id=authorization_code_id,
     )
     audit.record(
         conn,
@@ -100,6 +114,7 @@ def find_token(conn: Conn, token: str) -> TokenRecord | None:
         or row["client_revoked_at"] is not None
         or (superseded and retired_at is None),
         secret_retired_at=retired_at,
+        user_id=None if row["user_id"] is None else str(row["user_id"]),
     )
 
 

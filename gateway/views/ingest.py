@@ -23,8 +23,6 @@ _INTERACTIONS_IN = IngestInteractionsSchema()
 _INTERACTIONS_OUT = IngestedInteractionsSchema()
 
 
-
-
 @bp.post("/users")
 @platform_route
 def ingest_users(ctx: RequestContext) -> dict[str, Any]:

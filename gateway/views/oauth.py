@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app
 
 from gateway import context
 from gateway.limits import failed_authentications, per_address
-from gateway.oauth import CLIENT_AUTH_METHODS, SCOPES, authorization
+from gateway.oauth import APP_AUTH_METHODS, CLIENT_AUTH_METHODS, SCOPES, authorization
 from gateway.views.protection import database
 
 bp = Blueprint("oauth", __name__)
@@ -20,7 +20,8 @@ _DESCRIPTIONS = {
     "invalid_client": "Client authentication failed.",
     "invalid_grant": "The grant is not valid.",
     "unauthorized_client": "This client may not use that grant type.",
-    "unsupported_grant_type": "Only grant_type=client_credentials is supported.",
+    "unsupported_grant_type": "Only grant_type=client_credentials (and authorization_code for "
+    "the users' app) is supported.",
     "invalid_scope": "The client may not ask for that scope.",
     "unsupported_token_type": "Only access tokens are issued, so only they can be revoked.",
 }
@@ -87,13 +88,16 @@ def metadata() -> dict[str, Any]:
     issuer = current_app.config["ISSUER"].rstrip("/")
     return {
         "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
         "token_endpoint": f"{issuer}/oauth/token",
         "revocation_endpoint": f"{issuer}/oauth/revoke",
         "introspection_endpoint": f"{issuer}/oauth/introspect",
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "grant_types_supported": ["client_credentials", "authorization_code"],
+        # "none": the users' first-party app, a public client that proves itself with PKCE
+        "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, *APP_AUTH_METHODS],
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "scopes_supported": SCOPES,
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
     }

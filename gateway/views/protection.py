@@ -102,5 +102,14 @@ platform_route = protected("ingest", prepare=_kind("platform"))
 # The admin API (scope admin): called as view(ctx, **url_args).
 admin_route = protected("admin", prepare=_kind("admin"))
 
-# The users' API (scope privacy): called as view(ctx, **url_args), ctx.principal.user_id set.
-user_route = protected("privacy", prepare=_kind("user"))
+
+def _user(ctx: RequestContext) -> tuple[()]:
+    # scope privacy is only in user tokens (the first-party app's, for one user)
+    if ctx.principal.kind != "user" or not ctx.principal.user_id:
+        raise Forbidden()
+    return ()
+
+
+# The users' API (scope privacy, a user token): called as view(ctx, **url_args), with
+# ctx.principal.user_id the user the token acts for.
+user_route = protected("privacy", prepare=_user)

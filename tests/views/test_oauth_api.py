@@ -273,10 +273,12 @@ def test_authorization_server_metadata(client, app):
     assert body["token_endpoint"] == f"{issuer}/oauth/token"
     assert body["revocation_endpoint"] == f"{issuer}/oauth/revoke"
     assert body["introspection_endpoint"] == f"{issuer}/oauth/introspect"
-    assert body["grant_types_supported"] == ["client_credentials"]
+    assert body["grant_types_supported"] == ["client_credentials", "authorization_code"]
+    # "none": only the users' first-party app, which proves itself with PKCE
     assert set(body["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "none",
     }
     assert "transcripts:read" in body["scopes_supported"]
 

@@ -22,7 +22,9 @@ def template(rule: str) -> str:
 def routes(app):
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in UNDOCUMENTED:
+        if rule.endpoint in UNDOCUMENTED or getattr(
+            app.view_functions[rule.endpoint], "web_page", False
+        ):
             continue
         path = template(rule.rule)
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
