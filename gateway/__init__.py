@@ -135,9 +135,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from gateway.views import account as account_views
     from gateway.views import activation as activation_views
-    from gateway.views import admin_accounts, admin_audit, developers, docs, errors, health, ingest
+    from gateway.views import (
+        admin_accounts,
+        admin_audit,
+        console,
+        developers,
+        docs,
+        errors,
+        health,
+        ingest,
+        me,
+        privacy,
+        relay,
+    )
     from gateway.views import authorize as authorize_views
-    from gateway.views import me, relay
     from gateway.views import oauth as oauth_views
     from gateway.views import sign_in as sign_in_views
     from gateway.web import csrf
@@ -160,6 +171,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(activation_views.bp)
     app.register_blueprint(sign_in_views.bp)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(privacy.bp)
     app.after_request(csrf.set_presession_cookie)
     app.after_request(_no_store)
     app.after_request(_request_id)

@@ -12,6 +12,8 @@ from marshmallow import Schema
 from werkzeug.routing import Rule
 
 from gateway.oauth import CLIENT_AUTH_METHODS, SCOPES
+from schemas.access_log import AccessLogPageSchema, AccessLogQuerySchema
+from schemas.accounts import ActivationSchema, MeSchema
 from schemas.admin_accounts import (
     AdminClientPageSchema,
     AdminClientSchema,
@@ -34,7 +36,6 @@ from schemas.admin_accounts import (
     SkillQuerySchema,
 )
 from schemas.admin_audit import AuditPageSchema, AuditQuerySchema, AuditVerdictSchema
-from schemas.access_log import AccessLogPageSchema, AccessLogQuerySchema
 from schemas.consents import ConsentListSchema, ConsentSchema, ConsentUpdateSchema
 from schemas.deletions import (
     DeletionListSchema,
@@ -42,7 +43,6 @@ from schemas.deletions import (
     DeletionReceiptSchema,
     DeletionStatusSchema,
 )
-from schemas.accounts import ActivationSchema, MeSchema
 from schemas.developers import (
     DeveloperSchema,
     SkillListSchema,

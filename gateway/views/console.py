@@ -68,7 +68,7 @@ def home(ctx: RequestContext, account: Any) -> Response:
 
 @bp.get("/developers")
 @admin_page
-def developers(ctx: RequestContext, account: Any) -> str:
+def developers(ctx: RequestContext, account: Any) -> Response:
     after = request.args.get("after", type=int)
     rows = developers_service.list_developers(ctx.conn, after=after, limit=PAGE_SIZE + 1)
     pending = _pending(ctx)
@@ -230,7 +230,7 @@ def _developers_of(ctx: RequestContext, rows: list[Any]) -> dict[int, Any]:
 
 @bp.get("/requests")
 @admin_page
-def requests(ctx: RequestContext, account: Any) -> str:
+def requests(ctx: RequestContext, account: Any) -> Response:
     return _page(
         "console_requests.html",
         account,
@@ -298,7 +298,7 @@ def deny(ctx: RequestContext, account: Any, request_id: int) -> Any:
 
 @bp.get("/skills")
 @admin_page
-def skills(ctx: RequestContext, account: Any) -> str:
+def skills(ctx: RequestContext, account: Any) -> Response:
     after = request.args.get("after")
     rows = skills_service.list_all_skills(ctx.conn, after=_uuid_or_none(after), limit=PAGE_SIZE + 1)
     return _page(
