@@ -96,6 +96,8 @@ CURSORS = ["tests/views/test_developers.py", "tests/views/test_errors.py", "test
 ERRORS = ["tests/views/test_errors.py", "tests/views/test_developers.py"]
 OAUTH = ["tests/views/test_oauth_api.py", "tests/test_routes.py", "tests/test_security.py"]
 POOL = ["tests/test_rls.py", "tests/test_architecture.py", "tests/test_faults.py"]
+WHITELIST = ["tests/views/test_whitelist.py", "tests/services/test_whitelist.py"]
+WHITELIST_SQL = "gateway/sql/migrations/0007_whitelist.sql"
 LIFECYCLE_SQL = "gateway/sql/migrations/0008_client_lifecycle.sql"
 ADMIN = [
     "tests/views/test_admin_accounts.py",
@@ -103,8 +105,6 @@ ADMIN = [
     "tests/views/test_admin_lifecycle_instances.py",
     "tests/services/test_suspension_race.py",
 ]
-WHITELIST = ["tests/views/test_whitelist.py", "tests/services/test_whitelist.py"]
-WHITELIST_SQL = "gateway/sql/migrations/0007_whitelist.sql"
 
 MUTANTS: list[Mutant] = [
     # --- the review's list: mutants the suite did not catch
@@ -1332,128 +1332,6 @@ MUTANTS: list[Mutant] = [
         ],
         ["tests/views/test_ingest.py"],
     ),
-    # --- the lifecycle of developers and clients (admins and operators)
-    m(
-        "suspension-leaves-tokens",
-        "admin",
-        "suspending a developer revokes none of its live tokens",
-        [
-            (
-                "gateway/services/developers.py",
-                "    token_ids = tokens_repo.revoke_live_tokens(\n"
-                "        conn, developer_id=developer_id, now=now or datetime.now(UTC)\n"
-                "    )",
-                "    token_ids: list[int] = []",
-            )
-        ],
-        ADMIN,
-    ),
-    m(
-        "suspended-developer-gets-tokens",
-        "admin",
-        "the token endpoint issues tokens to a suspended developer's clients",
-        [
-            (
-                "gateway/oauth.py",
-                "            if not developers_service.may_get_tokens(",
-                "            if False and not developers_service.may_get_tokens(",
-            )
-        ],
-        ADMIN,
-    ),
-    m(
-        "suspension-check-unlocked",
-        "admin",
-        "the token endpoint's suspension check takes no lock (a raced token survives)",
-        [
-            (
-                "gateway/repositories/developers.py",
-                "WHERE id = %(developer_id)s FOR SHARE",
-                "WHERE id = %(developer_id)s",
-            )
-        ],
-        ["tests/services/test_suspension_race.py"],
-    ),
-    m(
-        "revocation-leaves-tokens",
-        "admin",
-        "revoking a client marks none of its tokens revoked",
-        [
-            (
-                "gateway/services/oauth_clients.py",
-                "    token_ids = tokens_repo.revoke_live_tokens("
-                "conn, client_id=client_id, now=now)",
-                "    token_ids: list[int] = []",
-            )
-        ],
-        ADMIN,
-    ),
-    m(
-        "grace-secret-never-expires",
-        "admin",
-        "the previous secret authenticates after its grace period",
-        [
-            (
-                "gateway/services/oauth_clients.py",
-                "        and now < client.previous_secret_expires_at\n",
-                "",
-            )
-        ],
-        ADMIN,
-    ),
-    m(
-        "grace-tokens-never-expire",
-        "admin",
-        "tokens of a retired secret stay valid after the grace period",
-        [
-            (
-                "gateway/services/oauth_tokens.py",
-                "self.secret_retired_at is not None and now >= self.secret_retired_at",
-                "False",
-            )
-        ],
-        ADMIN,
-    ),
-    m(
-        "rotation-without-grace-keeps-old",
-        "admin",
-        "a rotation without grace lets the old secret work for a day",
-        [
-            (
-                "gateway/services/oauth_clients.py",
-                "    until = now + grace if grace else None",
-                "    until = now + (grace or timedelta(days=1))",
-            )
-        ],
-        ADMIN,
-    ),
-    m(
-        "admin-route-any-kind",
-        "admin",
-        "the admin guard lets a platform token in",
-        [
-            (
-                "gateway/views/protection.py",
-                'admin_route = protected("admin", prepare=_kind("admin"))',
-                'admin_route = protected("ingest")',
-            )
-        ],
-        ["tests/views/test_admin_authorization.py"],
-    ),
-    m(
-        "clients-update-unverified",
-        "admin",
-        "any app-role session may rotate or revoke a client (no verified caller)",
-        [
-            (
-                LIFECYCLE_SQL,
-                "        IF coalesce(public.gateway_verified_role()"
-                " NOT IN ('admin', 'system'), true)",
-                "        IF false",
-            )
-        ],
-        ["tests/test_database_privileges.py"],
-    ),
     # --- rule 3: the whitelist (tiers admins manage, grants that end, tier requests)
     m(
         "grant-never-expires",
@@ -1611,6 +1489,128 @@ MUTANTS: list[Mutant] = [
             ),
         ],
         WHITELIST,
+    ),
+    # --- the lifecycle of developers and clients (admins and operators)
+    m(
+        "suspension-leaves-tokens",
+        "admin",
+        "suspending a developer revokes none of its live tokens",
+        [
+            (
+                "gateway/services/developers.py",
+                "    token_ids = tokens_repo.revoke_live_tokens(\n"
+                "        conn, developer_id=developer_id, now=now or datetime.now(UTC)\n"
+                "    )",
+                "    token_ids: list[int] = []",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "suspended-developer-gets-tokens",
+        "admin",
+        "the token endpoint issues tokens to a suspended developer's clients",
+        [
+            (
+                "gateway/oauth.py",
+                "            if not developers_service.may_get_tokens(",
+                "            if False and not developers_service.may_get_tokens(",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "suspension-check-unlocked",
+        "admin",
+        "the token endpoint's suspension check takes no lock (a raced token survives)",
+        [
+            (
+                "gateway/repositories/developers.py",
+                "WHERE id = %(developer_id)s FOR SHARE",
+                "WHERE id = %(developer_id)s",
+            )
+        ],
+        ["tests/services/test_suspension_race.py"],
+    ),
+    m(
+        "revocation-leaves-tokens",
+        "admin",
+        "revoking a client marks none of its tokens revoked",
+        [
+            (
+                "gateway/services/oauth_clients.py",
+                "    token_ids = tokens_repo.revoke_live_tokens("
+                "conn, client_id=client_id, now=now)",
+                "    token_ids: list[int] = []",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "grace-secret-never-expires",
+        "admin",
+        "the previous secret authenticates after its grace period",
+        [
+            (
+                "gateway/services/oauth_clients.py",
+                "        and now < client.previous_secret_expires_at\n",
+                "",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "grace-tokens-never-expire",
+        "admin",
+        "tokens of a retired secret stay valid after the grace period",
+        [
+            (
+                "gateway/services/oauth_tokens.py",
+                "self.secret_retired_at is not None and now >= self.secret_retired_at",
+                "False",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "rotation-without-grace-keeps-old",
+        "admin",
+        "a rotation without grace lets the old secret work for a day",
+        [
+            (
+                "gateway/services/oauth_clients.py",
+                "    until = now + grace if grace else None",
+                "    until = now + (grace or timedelta(days=1))",
+            )
+        ],
+        ADMIN,
+    ),
+    m(
+        "admin-route-any-kind",
+        "admin",
+        "the admin guard lets a platform token in",
+        [
+            (
+                "gateway/views/protection.py",
+                'admin_route = protected("admin", prepare=_kind("admin"))',
+                'admin_route = protected("ingest")',
+            )
+        ],
+        ["tests/views/test_admin_authorization.py"],
+    ),
+    m(
+        "clients-update-unverified",
+        "admin",
+        "any app-role session may rotate or revoke a client (no verified caller)",
+        [
+            (
+                LIFECYCLE_SQL,
+                "        IF coalesce(public.gateway_verified_role()"
+                " NOT IN ('admin', 'system'), true)",
+                "        IF false",
+            )
+        ],
+        ["tests/test_database_privileges.py"],
     ),
     # --- the admin console and the privacy page
     m(

@@ -984,10 +984,6 @@ def register(app: Any) -> None:
         app.cli.add_command(command)
 
 
-# the operators' account commands (developers, skills, clients) live in a module of their own
-from gateway.commands import accounts as _accounts  # noqa: E402
-
-_accounts.attach(main)
 # the whitelist commands (tiers, grants, tier requests) live in a module of their own
 from gateway.commands import whitelist as _whitelist  # noqa: E402
 
@@ -996,3 +992,8 @@ _whitelist.attach(main)
 from gateway.commands import sign_ins as _sign_ins  # noqa: E402
 
 _sign_ins.attach(main)
+
+# the operators' account commands (developers, skills, clients) live in a module of their own
+from gateway.commands import accounts as _accounts  # noqa: E402
+
+_accounts.attach(main)

@@ -75,8 +75,8 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
 
     def check_client_secret(self, client_secret: str) -> bool:
         if not _storable(self.client_id):
-            # never a client of ours; still pay for one hash comparison like any other miss
-            security.verify_secret(None, client_secret)
+            # never a client of ours; still pay for the comparisons like any other miss
+            oauth_clients_service.matching_secret_version(None, client_secret)
             return False
         # self.client was looked up once by _query_client; None when unknown or revoked. The
         # previous secret counts only during its grace period, judged by the app's clock.

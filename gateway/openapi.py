@@ -34,6 +34,7 @@ from schemas.admin_accounts import (
     RotationCreateSchema,
     SkillCreateSchema,
     SkillQuerySchema,
+    SuspendedDeveloperSchema,
 )
 from schemas.admin_audit import AuditPageSchema, AuditQuerySchema, AuditVerdictSchema
 from schemas.consents import ConsentListSchema, ConsentSchema, ConsentUpdateSchema
@@ -322,7 +323,7 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "admin_accounts.suspend_developer": Operation(
         "Suspend a developer",
-        AdminDeveloperSchema,
+        SuspendedDeveloperSchema,
         "Every live token of the developer's clients is revoked at once (the very next request "
         "with one fails, on every instance) and the token endpoint issues none "
         "(`unauthorized_client`) until it is reinstated. Send `{}`. Audited as "

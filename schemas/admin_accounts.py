@@ -58,6 +58,12 @@ class AdminDeveloperSchema(Schema):
     )
 
 
+class SuspendedDeveloperSchema(AdminDeveloperSchema):
+    tokens_revoked = fields.Integer(
+        required=True, metadata={"description": "How many live tokens the suspension ended."}
+    )
+
+
 class AdminDeveloperPageSchema(Schema):
     developers = fields.List(fields.Nested(AdminDeveloperSchema), required=True)
     next_cursor = fields.String(required=True, allow_none=True)

@@ -37,6 +37,7 @@ from schemas.admin_accounts import (
     RotationCreateSchema,
     SkillCreateSchema,
     SkillQuerySchema,
+    SuspendedDeveloperSchema,
 )
 
 bp = Blueprint("admin_accounts", __name__, url_prefix="/v1/admin")
@@ -103,7 +104,7 @@ def suspend_developer(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
     account = developers_service.suspend_developer(
         ctx.conn, actor=_actor(ctx), developer_id=developer_id, now=ctx.now()
     )
-    return _out(AdminDeveloperSchema(), account)
+    return _out(SuspendedDeveloperSchema(), account)
 
 
 @bp.delete("/developers/<int:developer_id>/suspension")

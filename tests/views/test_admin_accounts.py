@@ -179,6 +179,7 @@ def test_suspension_stops_live_tokens_at_once_and_the_token_endpoint_until_reins
     suspended = client.post(f"{ADMIN}/developers/{developer}/suspension", json={}, headers=headers)
 
     assert suspended.status_code == 200 and suspended.get_json()["suspended_at"]
+    assert suspended.get_json()["tokens_revoked"] == 3
     for h in live:
         response = client.get("/v1/developer", headers=h)
         assert response.status_code == 401
