@@ -1652,6 +1652,98 @@ MUTANTS: list[Mutant] = [
         ],
         ["tests/views/test_console_pages.py"],
     ),
+    # --- signing in: user tokens (PKCE), sessions, CSRF, attempt limits
+    m(
+        "pkce-plain-accepted",
+        "auth",
+        "the authorization endpoint takes a missing or plain code_challenge_method",
+        [
+            (
+                "gateway/oauth.py",
+                'if data.get("code_challenge_method") != "S256":',
+                'if data.get("code_challenge_method") not in (None, "plain", "S256"):',
+            )
+        ],
+        ["tests/views/test_authorize.py"],
+    ),
+    m(
+        "code-replay-keeps-tokens",
+        "auth",
+        "a replayed authorization code leaves the tokens issued from it alive",
+        [
+            (
+                "gateway/services/authorization_codes.py",
+                'revoked = codes_repo.revoke_tokens_of_code(conn, code_id=int(row["id"]))',
+                "revoked: list[int] = []",
+            )
+        ],
+        ["tests/views/test_authorize.py"],
+    ),
+    m(
+        "redirect-uri-prefix",
+        "auth",
+        "a redirect URI is accepted when it starts with a registered one",
+        [
+            (
+                "gateway/oauth.py",
+                "redirect_uri in self.client.redirect_uris",
+                "any(redirect_uri.startswith(u) for u in self.client.redirect_uris)",
+            )
+        ],
+        ["tests/views/test_authorize.py"],
+    ),
+    m(
+        "sign-in-limit-per-account",
+        "auth",
+        "failed sign-ins are counted per account alone: a stranger locks the owner out",
+        [
+            (
+                "gateway/web/attempts.py",
+                'strategy.test(pair, "sign-in", _key(kind, account), address)',
+                'strategy.test(pair, "sign-in", _key(kind, account))',
+            ),
+            (
+                "gateway/web/attempts.py",
+                'strategy.hit(pair, "sign-in", _key(kind, account), address)',
+                'strategy.hit(pair, "sign-in", _key(kind, account))',
+            ),
+        ],
+        ["tests/views/test_sign_in.py"],
+    ),
+    m(
+        "csrf-unchecked",
+        "auth",
+        "a POST form without its CSRF token is accepted",
+        [
+            (
+                "gateway/web/csrf.py",
+                '    sent = request.form.get(FIELD, "")\n    binding = _binding(kind)\n',
+                "    return\n",
+            )
+        ],
+        ["tests/views/test_sign_in.py", "tests/views/test_authorize.py"],
+    ),
+    m(
+        "totp-step-reusable",
+        "auth",
+        "a TOTP code that signed in once signs in again",
+        [
+            (
+                "gateway/repositories/admin_accounts.py",
+                "WHERE id = %(id)s AND last_totp_step < %(step)s",
+                "WHERE id = %(id)s",
+            ),
+            ("gateway/web/passwords.py", "if step > after and", "if"),
+        ],
+        ["tests/views/test_sign_in.py"],
+    ),
+    m(
+        "session-never-expires",
+        "auth",
+        "a web session outlives its expiry",
+        [("gateway/services/web_sessions.py", "or now >= row[\"expires_at\"]\n", "\n")],
+        ["tests/views/test_sign_in.py"],
+    ),
 ]
 
 

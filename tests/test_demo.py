@@ -534,3 +534,38 @@ def test_demo_transcripts_reach_developers_only_redacted(demo, http) -> None:  #
         f"/v1/skills/{swift['skills'][0]['id']}/interactions", headers=bearer_headers(http, swift)
     )
     assert denied.status_code == 403
+
+
+def test_the_printed_sign_ins_work_on_the_web(demo, http) -> None:  # type: ignore[no-untyped-def]
+    import pyotp
+    from tokens import csrf_token, sign_in_user
+
+    from gateway.demo_accounts import issue_sign_ins
+
+    conn, issued = demo
+    users = [example.platform_user_id for example in issued.guide.consents]
+    sign_ins = issue_sign_ins(conn, server_secret="test-secret", users=users)
+    printed = _demo_banner(issued, "http://gateway.test", credentials=None, sign_ins=sign_ins)
+
+    admin_password = re.search(r"  password      (\S+)", printed)
+    secret = re.search(r"TOTP secret   ([A-Z2-7]+)", printed)
+    user_password = re.search(r"account name\), password: (\S+)", printed)
+    assert admin_password and secret and user_password
+    assert "http://gateway.test/admin/sign-in" in printed and "otpauth://totp/" in printed
+    # the admin: password, then the code of the printed secret
+    token = csrf_token(http.get("/admin/sign-in"))
+    http.post(
+        "/admin/sign-in",
+        data={"name": "demo-admin", "password": admin_password.group(1), "csrf_token": token},
+    )
+    token = csrf_token(http.get("/admin/sign-in/code"))
+    code = pyotp.TOTP(secret.group(1)).now()
+    answer = http.post("/admin/sign-in/code", data={"code": code, "csrf_token": token})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/admin/account"
+    # a user of the printed table, with the printed password
+    assert sign_in_user(http, users[0], user_password.group(1)).status_code == 303
+    # a second run gives new passwords: the first ones stop working
+    again = issue_sign_ins(conn, server_secret="test-secret", users=users[:1])
+    assert again.totp_secret == sign_ins.totp_secret
+    assert again.admin_password != sign_ins.admin_password
+    assert sign_in_user(http, users[0], user_password.group(1)).status_code == 401
