@@ -96,6 +96,13 @@ CURSORS = ["tests/views/test_developers.py", "tests/views/test_errors.py", "test
 ERRORS = ["tests/views/test_errors.py", "tests/views/test_developers.py"]
 OAUTH = ["tests/views/test_oauth_api.py", "tests/test_routes.py", "tests/test_security.py"]
 POOL = ["tests/test_rls.py", "tests/test_architecture.py", "tests/test_faults.py"]
+USERDATA_SQL = "gateway/sql/migrations/0010_userdata.sql"
+DELETION = [
+    "tests/services/test_deletions.py",
+    "tests/test_plain_owner.py",
+    "tests/test_deletion_canary.py",
+]
+USERDATA = ["tests/services/test_my_data.py", "tests/views/test_voice_relay.py"]
 WHITELIST = ["tests/views/test_whitelist.py", "tests/services/test_whitelist.py"]
 WHITELIST_SQL = "gateway/sql/migrations/0007_whitelist.sql"
 LIFECYCLE_SQL = "gateway/sql/migrations/0008_client_lifecycle.sql"
@@ -640,8 +647,8 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/repositories/interactions.py",
-                "AND {within_retention} AND {consented}\")",
-                "AND {within_retention} AND ({consented} OR true)\")",
+                'AND {within_retention} AND {consented}")',
+                'AND {within_retention} AND ({consented} OR true)")',
             )
         ],
         ["tests/services/test_consents.py", "tests/views/test_developers.py"],
@@ -1298,7 +1305,7 @@ MUTANTS: list[Mutant] = [
             (
                 "gateway/services/redaction.py",
                 'stale = [row for row in rows if row["form_version"] != version]',
-                "stale = [row for row in rows if row[\"form_version\"] is None]",
+                'stale = [row for row in rows if row["form_version"] is None]',
             )
         ],
         ["tests/services/test_stored_forms.py"],
@@ -1326,11 +1333,176 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/services/ingest.py",
-                'if known is not None and known["content_digest"] != digests[index]:',
+                "if (\n"
+                "            known is not None\n"
+                '            and known["deleted_at"] is None\n'
+                '            and known["content_digest"] != digests[index]\n'
+                "        ):",
                 "if False:",
             )
         ],
         ["tests/views/test_ingest.py"],
+    ),
+    # --- users' data: consent they control, their access log, deletion that is real
+    m(
+        "deletion-keeps-ledger-digest",
+        "8",
+        "a deletion leaves the ingest ledger's digest of the deleted text",
+        [
+            (
+                USERDATA_SQL,
+                "    UPDATE ingested_interactions l SET content_digest = '', deleted_at = now()",
+                "    UPDATE ingested_interactions l SET deleted_at = now()",
+            )
+        ],
+        DELETION,
+    ),
+    m(
+        "deletion-keeps-session-pseudonyms",
+        "8",
+        "a deletion leaves the session pseudonyms of sessions it emptied",
+        [
+            (
+                USERDATA_SQL,
+                "    WHERE p.skill_id = s.skill_id AND p.session_id = s.session_id\n",
+                "    WHERE false\n",
+            )
+        ],
+        DELETION,
+    ),
+    m(
+        "deletion-of-anyones-data",
+        "8",
+        "a proven user may delete any user's interactions",
+        [
+            (
+                USERDATA_SQL,
+                "IF caller = 'user' AND p_user_id = gateway_verified_user_id() THEN",
+                "IF caller = 'user' THEN",
+            )
+        ],
+        DELETION,
+    ),
+    m(
+        "deletion-trusts-settings",
+        "8",
+        "the deletion path takes the caller from the plain settings, not the proof",
+        [
+            (
+                USERDATA_SQL,
+                "    caller     text := gateway_verified_role();",
+                "    caller     text := gateway_role();",
+            ),
+            (
+                USERDATA_SQL,
+                "p_user_id = gateway_verified_user_id()",
+                "p_user_id = gateway_user_id()",
+            ),
+        ],
+        ["tests/test_database_privileges.py", *DELETION],
+    ),
+    m(
+        "deletion-unaudited",
+        "7",
+        "a deletion writes no audit event",
+        [
+            (
+                USERDATA_SQL,
+                "    INSERT INTO audit_events (actor_kind, actor_id, action, subject, details)\n"
+                "    VALUES (who_kind, who_id, 'deletion.completed', receipt::text,",
+                "    PERFORM (who_kind, who_id, 'deletion.completed', receipt::text,",
+            )
+        ],
+        DELETION,
+    ),
+    m(
+        "deletion-without-notices",
+        "8",
+        "the developers that read deleted interactions are not told",
+        [
+            (
+                "gateway/services/deletions.py",
+                '    for reader in row["readers"]:\n',
+                '    for reader in row["readers"][:0]:\n',
+            )
+        ],
+        DELETION,
+    ),
+    m(
+        "deletion-notice-names-unread-ids",
+        "1",
+        "a deletion notice names every deleted interaction, also those the developer never read",
+        [
+            (
+                USERDATA_SQL,
+                "          FROM access_log a JOIN unnest(gone_ids) AS d (id)"
+                " ON d.id = a.interaction_id\n",
+                "          FROM access_log a JOIN unnest(gone_ids) AS d (id) ON true\n",
+            )
+        ],
+        DELETION,
+    ),
+    m(
+        "revocation-without-notice",
+        "2",
+        "a user's revocation queues no notice to the developer",
+        [
+            (
+                "gateway/services/consents.py",
+                "    if revoke_consent(conn, actor=actor, user_id=user_id, skill_id=skill_id):\n"
+                "        closed",
+                "    if revoke_consent(conn, actor=actor, user_id=user_id, skill_id=skill_id)"
+                " and False:\n        closed",
+            )
+        ],
+        USERDATA,
+    ),
+    m(
+        "consent-grant-not-idempotent",
+        "2",
+        "granting the same consent again starts a new period",
+        [
+            (
+                "gateway/services/consents.py",
+                'if current is None or sorted(current["categories"]) != wanted:',
+                "if True:",
+            )
+        ],
+        USERDATA,
+    ),
+    m(
+        "access-log-shows-others",
+        "7",
+        "a user's access log lists every user's reads (both layers open)",
+        [
+            (
+                "gateway/repositories/access_log.py",
+                "        WHERE a.user_id = %(user_id)s\n",
+                "        WHERE %(user_id)s::uuid IS NOT NULL\n",
+            ),
+            (
+                CORE_SQL,
+                "    USING (gateway_role() IN ('admin', 'system') OR user_id = gateway_user_id()\n"
+                "           OR developer_id = gateway_developer_id());",
+                "    USING (gateway_role() IN ('admin', 'system', 'user')\n"
+                "           OR developer_id = gateway_developer_id());",
+            ),
+        ],
+        USERDATA,
+    ),
+    m(
+        "relay-open-to-developers",
+        "8",
+        "the voice relay takes a developer's token",
+        [
+            (
+                "gateway/views/relay.py",
+                "from gateway.views.protection import platform_route\n",
+                "from gateway.views.protection import protected\n\n"
+                'platform_route = protected("transcripts:read")\n',
+            )
+        ],
+        ["tests/views/test_voice_relay.py"],
     ),
     # --- rule 3: the whitelist (tiers admins manage, grants that end, tier requests)
     m(

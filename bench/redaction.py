@@ -236,8 +236,11 @@ def print_slurp(results: dict[str, tuple[SlurpScore, float]], n: int, show: int)
         f" {counts.changed[1]} PII-free lines)"
     )
     if show:
-        for label, items in (("leaked", counts.leaks), ("lost", counts.lost),
-                             ("changed", counts.changes)):
+        for label, items in (
+            ("leaked", counts.leaks),
+            ("lost", counts.lost),
+            ("changed", counts.changes),
+        ):
             print(f"\ngateway {label} ({len(items)}):")
             for a, b in items[:show]:
                 print(f"  {a!r:40} -> {b}")
@@ -267,9 +270,12 @@ def print_sources(lines: list, slurp: list[dict]) -> None:
         if slurp:
             score, rate = measure_slurp(None, slurp, repeat=3)
             cells = [
-                f"{score.rate('private'):.3f}", f"{score.rate('public'):.3f}",
-                f"{score.rate('private', 'public', 'email'):.3f}", f"{score.keep_rate():.3f}",
-                f"{score.changed_rate():.3f}", f"{rate:.0f}",
+                f"{score.rate('private'):.3f}",
+                f"{score.rate('public'):.3f}",
+                f"{score.rate('private', 'public', 'email'):.3f}",
+                f"{score.keep_rate():.3f}",
+                f"{score.changed_rate():.3f}",
+                f"{rate:.0f}",
             ]
         print(
             f"{source or '(none)':10}{cells[0]:>10}{cells[1]:>8}{cells[2]:>9}{cells[3]:>8}"

@@ -191,9 +191,7 @@ class Values:
             return Rendered(grouped)
         if style == "asr":
             return Rendered(grouped.lower())
-        words = [
-            _DIGIT_WORDS[int(ch)] if ch.isdigit() else ch.lower() for ch in iban
-        ]
+        words = [_DIGIT_WORDS[int(ch)] if ch.isdigit() else ch.lower() for ch in iban]
         return Rendered(" ".join(words))
 
     def _ip(self, style: str) -> Rendered:
@@ -317,9 +315,7 @@ def keep_value(kind: str, style: str, rng: random.Random) -> str:
     if kind == "ORDER":
         ref = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(5))
         if spoken:
-            return " ".join(
-                _DIGIT_WORDS[int(ch)] if ch.isdigit() else ch.lower() for ch in ref
-            )
+            return " ".join(_DIGIT_WORDS[int(ch)] if ch.isdigit() else ch.lower() for ch in ref)
         return ref if style == "written" else ref.lower()
     if kind == "DURATION":
         n = rng.choice((5, 10, 15, 20, 25, 30, 45, 90))
@@ -327,8 +323,17 @@ def keep_value(kind: str, style: str, rng: random.Random) -> str:
         return f"{cardinal(n) if spoken else n} {unit}"
     if kind == "PRODUCT":
         product = rng.choice(
-            ("Margherita Pizza", "Pepperoni Pizza", "Caesar Salad", "Oat Milk Latte",
-             "Ibuprofen", "Amoxicillin", "Chase Sapphire card", "Uber Black", "Diet Coke")
+            (
+                "Margherita Pizza",
+                "Pepperoni Pizza",
+                "Caesar Salad",
+                "Oat Milk Latte",
+                "Ibuprofen",
+                "Amoxicillin",
+                "Chase Sapphire card",
+                "Uber Black",
+                "Diet Coke",
+            )
         )
         return product if style == "written" else product.lower()
     if kind == "YEAR":

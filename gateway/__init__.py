@@ -158,12 +158,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(developers.bp)
     app.register_blueprint(ingest.bp)
+    app.register_blueprint(me.bp)
+    app.register_blueprint(relay.bp)
     from gateway.views import admin_whitelist, tier_requests
 
     app.register_blueprint(admin_whitelist.bp)
     app.register_blueprint(tier_requests.bp)
-    app.register_blueprint(me.bp)
-    app.register_blueprint(relay.bp)
     app.register_blueprint(admin_accounts.bp)
     app.register_blueprint(admin_audit.bp)
     app.register_blueprint(docs.bp)

@@ -426,6 +426,76 @@ OPERATIONS: dict[str, Operation] = {
         "redacted here, once, under every policy; `audio_ref` goes to the audio vault only.",
         body=IngestInteractionsSchema,
     ),
+    "me.list_consents": Operation(
+        "List my consents",
+        ConsentListSchema,
+        "Every skill you use (you have spoken to it, or ever consented to it), its developer, "
+        "whether that developer may read your transcripts, since when, which sensitive "
+        "categories (health, finance) your consent covers, and every consent period, newest "
+        "first.",
+    ),
+    "me.grant_consent": Operation(
+        "Let a skill read my transcripts",
+        ConsentSchema,
+        "Opens a consent from now on, covering the `categories` you name. Idempotent: the same "
+        "consent again changes nothing. Other categories close the open period and start a new "
+        "one (from now: earlier interactions stay closed). History is never rewritten.",
+        body=ConsentUpdateSchema,
+    ),
+    "me.revoke_consent": Operation(
+        "Stop a skill reading my transcripts",
+        ConsentSchema,
+        "Holds from the developer's very next request, on every instance. The developer is "
+        "sent a signed `consent.revoked` notice. Idempotent.",
+    ),
+    "me.access_log": Operation(
+        "List every read of my data",
+        AccessLogPageSchema,
+        "Newest first: which skill's developer read which of your interactions (its time and "
+        "intent, never its text; `deleted` once you deleted it), with which client, when. "
+        "Keyset pagination: pass `next_cursor` back as `cursor` until it is `null`.",
+        query=AccessLogQuerySchema,
+    ),
+    "me.delete_interactions": Operation(
+        "Delete my interactions",
+        DeletionReceiptSchema,
+        "Deletes what you said in [`since`, `until`) (either may be left out; neither: "
+        "everything) and answers with a receipt. When it answers, no copy of that text is left "
+        "in the gateway: transcripts, redacted forms, search indexes, audio references. Every "
+        "developer that had read any of it is sent a signed notice to purge its copies; follow "
+        "it at `GET /v1/me/deletions/{id}`.",
+        query=DeletionQuerySchema,
+    ),
+    "me.list_deletions": Operation(
+        "List my deletion receipts", DeletionListSchema, "Newest first."
+    ),
+    "me.show_deletion": Operation(
+        "Follow a deletion",
+        DeletionStatusSchema,
+        "The receipt and, for each developer that had read any of it, whether its notice was "
+        "delivered and acknowledged, is still being retried, or failed.",
+    ),
+    "relay.grant_consent": Operation(
+        "Relay a user's consent",
+        ConsentSchema,
+        'What the user said to the assistant ("share my conversations with Pizza Palace"), '
+        "done for them: as `PUT /v1/me/consents/{skill_id}`, audited with the platform as the "
+        "actor.",
+        body=ConsentUpdateSchema,
+    ),
+    "relay.revoke_consent": Operation(
+        "Relay a user's revocation",
+        ConsentSchema,
+        '"Stop sharing my conversations with Pizza Palace": as `DELETE '
+        "/v1/me/consents/{skill_id}`, audited with the platform as the actor.",
+    ),
+    "relay.delete_interactions": Operation(
+        "Relay a user's deletion",
+        DeletionReceiptSchema,
+        '"Delete what I said today": as `DELETE /v1/me/interactions`, audited with the '
+        "platform as the actor; the receipt is the user's too.",
+        query=DeletionQuerySchema,
+    ),
     # --- the whitelist
     "admin_whitelist.list_tiers": Operation(
         "List tiers", AdminTierListSchema, "Every tier with all its settings, by name."
@@ -514,76 +584,6 @@ OPERATIONS: dict[str, Operation] = {
         "List your tier requests",
         TierRequestListSchema,
         "Oldest first, each with its status and the admin's reason.",
-    ),
-    "me.list_consents": Operation(
-        "List my consents",
-        ConsentListSchema,
-        "Every skill you use (you have spoken to it, or ever consented to it), its developer, "
-        "whether that developer may read your transcripts, since when, which sensitive "
-        "categories (health, finance) your consent covers, and every consent period, newest "
-        "first.",
-    ),
-    "me.grant_consent": Operation(
-        "Let a skill read my transcripts",
-        ConsentSchema,
-        "Opens a consent from now on, covering the `categories` you name. Idempotent: the same "
-        "consent again changes nothing. Other categories close the open period and start a new "
-        "one (from now: earlier interactions stay closed). History is never rewritten.",
-        body=ConsentUpdateSchema,
-    ),
-    "me.revoke_consent": Operation(
-        "Stop a skill reading my transcripts",
-        ConsentSchema,
-        "Holds from the developer's very next request, on every instance. The developer is "
-        "sent a signed `consent.revoked` notice. Idempotent.",
-    ),
-    "me.access_log": Operation(
-        "List every read of my data",
-        AccessLogPageSchema,
-        "Newest first: which skill's developer read which of your interactions (its time and "
-        "intent, never its text; `deleted` once you deleted it), with which client, when. "
-        "Keyset pagination: pass `next_cursor` back as `cursor` until it is `null`.",
-        query=AccessLogQuerySchema,
-    ),
-    "me.delete_interactions": Operation(
-        "Delete my interactions",
-        DeletionReceiptSchema,
-        "Deletes what you said in [`since`, `until`) (either may be left out; neither: "
-        "everything) and answers with a receipt. When it answers, no copy of that text is left "
-        "in the gateway: transcripts, redacted forms, search indexes, audio references. Every "
-        "developer that had read any of it is sent a signed notice to purge its copies; follow "
-        "it at `GET /v1/me/deletions/{id}`.",
-        query=DeletionQuerySchema,
-    ),
-    "me.list_deletions": Operation(
-        "List my deletion receipts", DeletionListSchema, "Newest first."
-    ),
-    "me.show_deletion": Operation(
-        "Follow a deletion",
-        DeletionStatusSchema,
-        "The receipt and, for each developer that had read any of it, whether its notice was "
-        "delivered and acknowledged, is still being retried, or failed.",
-    ),
-    "relay.grant_consent": Operation(
-        "Relay a user's consent",
-        ConsentSchema,
-        'What the user said to the assistant ("share my conversations with Pizza Palace"), '
-        "done for them: as `PUT /v1/me/consents/{skill_id}`, audited with the platform as the "
-        "actor.",
-        body=ConsentUpdateSchema,
-    ),
-    "relay.revoke_consent": Operation(
-        "Relay a user's revocation",
-        ConsentSchema,
-        '"Stop sharing my conversations with Pizza Palace": as `DELETE '
-        "/v1/me/consents/{skill_id}`, audited with the platform as the actor.",
-    ),
-    "relay.delete_interactions": Operation(
-        "Relay a user's deletion",
-        DeletionReceiptSchema,
-        '"Delete what I said today": as `DELETE /v1/me/interactions`, audited with the '
-        "platform as the actor; the receipt is the user's too.",
-        query=DeletionQuerySchema,
     ),
 }
 

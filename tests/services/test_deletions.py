@@ -142,7 +142,8 @@ def test_the_receipt_and_the_audit_event_name_the_user_as_actor(conn, make, worl
 
     events = make.rows(
         "SELECT actor_kind, actor_id, action, subject, details FROM audit_events"
-        " WHERE action = 'deletion.completed'"
+        " WHERE action = 'deletion.completed' AND subject = %s",
+        (receipt.id,),
     )
     assert events == [
         {
@@ -204,7 +205,9 @@ def test_the_platform_deletes_for_a_named_user_as_itself(conn, make, world):
 
     assert receipt.interactions == 2
     (event,) = make.rows(
-        "SELECT actor_kind, actor_id FROM audit_events WHERE action = 'deletion.completed'"
+        "SELECT actor_kind, actor_id FROM audit_events"
+        " WHERE action = 'deletion.completed' AND subject = %s",
+        (receipt.id,),
     )
     assert (event["actor_kind"], event["actor_id"]) == ("client", "platform-1")
 

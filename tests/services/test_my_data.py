@@ -73,7 +73,9 @@ def test_granting_is_idempotent_and_changing_categories_starts_a_new_period(conn
     assert len(periods) == 2 and periods[1]["revoked_at"] is not None
     assert periods[1]["revoked_at"] <= periods[0]["granted_at"]  # never overlapping
     grants = make.rows(
-        "SELECT actor_kind, actor_id FROM audit_events WHERE action = 'consent.granted'"
+        "SELECT actor_kind, actor_id FROM audit_events"
+        " WHERE action = 'consent.granted' AND subject = %s",
+        (user,),
     )
     assert grants == [{"actor_kind": "user", "actor_id": user}] * 2
 
@@ -110,7 +112,9 @@ def test_withdrawing_closes_the_period_and_queues_the_developers_notice(conn, ma
     )
     assert notice["payload"]["data"]["skill_id"] == skill
     revoked = make.rows(
-        "SELECT actor_kind, actor_id FROM audit_events WHERE action = 'consent.revoked'"
+        "SELECT actor_kind, actor_id FROM audit_events"
+        " WHERE action = 'consent.revoked' AND subject = %s",
+        (user,),
     )
     assert revoked == [{"actor_kind": "user", "actor_id": user}]
 
