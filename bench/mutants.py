@@ -1966,6 +1966,52 @@ MUTANTS: list[Mutant] = [
         [("gateway/services/web_sessions.py", "or now >= row[\"expires_at\"]\n", "\n")],
         ["tests/views/test_sign_in.py"],
     ),
+    m(
+        "page-forms-without-csrf",
+        "7",
+        "a console or privacy form is accepted without the session's CSRF token",
+        [
+            (
+                "gateway/web/pages.py",
+                "                        csrf.check(kind)",
+                "                        pass",
+            )
+        ],
+        ["tests/views/test_console_pages.py", "tests/views/test_privacy_pages.py"],
+    ),
+    m(
+        "privacy-page-any-skill",
+        "2",
+        "the privacy page revokes or grants a consent for a skill the user never used",
+        [
+            (
+                "gateway/views/privacy.py",
+                "            return skill_id\n    raise NotFound()",
+                "            return skill_id\n    return skill_id",
+            )
+        ],
+        ["tests/views/test_privacy_pages.py"],
+    ),
+    m(
+        "console-acts-as-system",
+        "7",
+        "the console's actions are audited as the system, not as the signed-in admin",
+        [
+            (
+                "gateway/views/console.py",
+                "    return audit.Actor.of(ctx.principal)",
+                "    return audit.SYSTEM",
+            )
+        ],
+        ["tests/views/test_console_pages.py"],
+    ),
+
+
+
+
+
+
+
 ]
 
 

@@ -141,12 +141,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from gateway.views import (
         admin_accounts,
         admin_audit,
+        console,
         developers,
         docs,
         errors,
         health,
         ingest,
         me,
+        privacy,
         relay,
     )
     from gateway.views import authorize as authorize_views
@@ -172,6 +174,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(activation_views.bp)
     app.register_blueprint(sign_in_views.bp)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(privacy.bp)
     app.after_request(csrf.set_presession_cookie)
     app.after_request(_no_store)
     # the request id, the JSON request line and the request metrics, for every response

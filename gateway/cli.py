@@ -988,13 +988,12 @@ def register(app: Any) -> None:
 from gateway.commands import whitelist as _whitelist  # noqa: E402
 
 _whitelist.attach(main)
+# sign-in accounts: admins of the web console, the users' first-party app
+from gateway.commands import sign_ins as _sign_ins  # noqa: E402
+
+_sign_ins.attach(main)
 
 # the operators' account commands (developers, skills, clients) live in a module of their own
 from gateway.commands import accounts as _accounts  # noqa: E402
 
 _accounts.attach(main)
-
-# sign-in accounts: admins of the web console, the users' first-party app
-from gateway.commands import sign_ins as _sign_ins  # noqa: E402
-
-_sign_ins.attach(main)
