@@ -23,9 +23,9 @@ def headers(admin):
 
 def events(make, action, **where):
     """The audit rows of `action` (optionally about one developer or subject), oldest first."""
-    # this test's rows only: they carry its transaction's time, and committed tests elsewhere
-    # leave older rows behind (whose developer ids restart with the tables)
-    clauses = ["action = %(action)s", "occurred_at >= now()"]
+    # this test's rows only: they carry its transaction's start time exactly, while committed
+    # tests elsewhere leave rows behind or commit them meanwhile (developer ids restart)
+    clauses = ["action = %(action)s", "occurred_at = now()"]
     clauses += [f"{name} = %({name})s" for name in where]
     query = (
         "SELECT actor_kind, actor_id, action, developer_id, skill_id, subject, details"
@@ -611,7 +611,7 @@ STATE = (
 
 def _counts(make):
     rows = make.rows(
-        "SELECT action, count(*) AS n FROM audit_events WHERE occurred_at >= now() GROUP BY action"
+        "SELECT action, count(*) AS n FROM audit_events WHERE occurred_at = now() GROUP BY action"
     )
     return {row["action"]: row["n"] for row in rows}
 
