@@ -114,6 +114,7 @@ def test_a_code_works_once_and_its_replay_revokes_the_token(client, user, make):
     assert client.get("/v1/me", headers=headers).status_code == 401
     events = make.rows(
         "SELECT details FROM audit_events WHERE action = 'authorization_code.replayed'"
+        " AND occurred_at = now()"
     )
     assert len(events) == 1 and len(events[0]["details"]["tokens_revoked"]) == 1
 

@@ -55,6 +55,7 @@ def test_my_skills_show_their_consent_and_revoke_and_grant_in_one_click(client, 
     assert "can no longer read your conversations" in after and "Not allowed" in after
     [event] = make.rows(
         "SELECT actor_kind, actor_id FROM audit_events WHERE action = 'consent.revoked'"
+        " AND occurred_at = now()"
     )
     assert (event["actor_kind"], event["actor_id"]) == ("user", user_id)
 
