@@ -360,7 +360,11 @@ def _consent_table(guide: "DemoGuide") -> list[str]:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="One whole round (every notice due, expired grants, audit sealing), then exit.",
+)
 @click.option(
     "--poll",
     type=click.FloatRange(0.1, 60),
@@ -375,23 +379,26 @@ def worker(once: bool, poll: float) -> None:
     GATEWAY_SECRET_KEY: it decrypts the developers' signing secrets). Ctrl-C or SIGTERM
     finishes the notice in flight and exits 0.
     """
+    import logging.config
     import signal
     import threading
 
-    from gateway import create_app
+    from gateway import create_app, logs
     from gateway import worker as worker_module
 
     with database(_settings()) as settings:
+        # the same JSON lines on stdout as the web workers, each delivery and failure included
+        logging.config.dictConfig(logs.config_dict(str(settings.get("LOG_LEVEL", "info"))))
         app = create_app({"DATABASE_URL": settings["DATABASE_URL"]})
         db = app.extensions["gateway.db"]
         clock = app.config["CLOCK"]
         try:
             if once:
-                counts = worker_module.deliver_due(db, app.config, now=clock)
-                expired = worker_module.record_expired_grants(db, now=clock)
+                counts = worker_module.drain(db, app.config, now=clock)
                 click.echo(
                     f"delivered {counts['delivered']}, to retry {counts['pending']}, "
-                    f"dead {counts['dead']}; grants expired {expired}"
+                    f"dead {counts['dead']}; grants expired {counts['expired']}; "
+                    f"audit events sealed {counts['sealed']}"
                 )
                 return
             stop = threading.Event()

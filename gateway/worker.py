@@ -87,6 +87,32 @@ def record_expired_grants(db: Database, *, now: Callable[[], datetime]) -> int:
         return whitelist_service.record_expired_grants(conn, now=now())
 
 
+def drain(
+    db: Database,
+    settings: Mapping[str, Any],
+    *,
+    now: Callable[[], datetime],
+    post: Poster = webhook_delivery.post,
+    batch: int = 50,
+) -> dict[str, int]:
+    """One whole round, for `skillgw worker --once`: every notice due now (batch after batch,
+    until a claim comes back short), the grants that expired, the audit rows to seal.
+
+    A notice that fails is due again only after its backoff, so the loop ends.
+    """
+    totals = {"delivered": 0, "pending": 0, "dead": 0}
+    while True:
+        counts = deliver_due(db, settings, now=now, post=post, limit=batch)
+        for state, count in counts.items():
+            totals[state] += count
+        if sum(counts.values()) < batch:
+            break
+    totals["expired"] = record_expired_grants(db, now=now)
+    with db.transaction(SYSTEM) as conn:
+        totals["sealed"] = audit_service.seal_all(conn)
+    return totals
+
+
 def run(
     db: Database,
     settings: Mapping[str, Any],

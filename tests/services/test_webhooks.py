@@ -151,6 +151,22 @@ def test_failures_are_retried_with_backoff_and_dead_lettered_after_the_limit(
     assert {r["headers"]["webhook-id"] for r in receiver.received} == {delivery_id}
 
 
+def test_one_round_drains_every_due_notice_batch_after_batch_and_ends_on_failures(
+    conn, make, developer, receiver, settings, clock
+):
+    _register(conn, developer, receiver.url, settings)
+    queued = {_queue(conn, developer, interaction_ids=[f"i-{n}"]) for n in range(7)}
+    receiver.script = [500]  # the first one fails: due again only after its backoff
+
+    counts = worker.drain(SharedConnection(conn), settings, now=clock, batch=3)
+
+    assert counts["delivered"] == 6 and counts["pending"] == 1 and counts["dead"] == 0
+    assert {r["headers"]["webhook-id"] for r in receiver.received} == queued
+    assert len(receiver.received) == 7
+    unsealed = make.rows("SELECT count(*) AS n FROM audit_events WHERE seq IS NULL")
+    assert unsealed == [{"n": 0}]
+
+
 def test_a_worker_that_dies_mid_delivery_loses_nothing_and_redelivers_the_same_id(
     conn, make, developer, receiver, settings, clock
 ):
