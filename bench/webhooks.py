@@ -1,7 +1,8 @@
 """Webhook notices through the transactional outbox and `skillgw worker`, against bare signed
 POSTs of the same notices with no database, in the same run.
 
-    python bench/webhooks.py [--database-url URL] [--notices 3000] [--rounds 3]
+    python bench/webhooks.py [--database-url URL] [--notices 5000] [--rounds 5] [--poll 1]
+                             [--pace 0.5] [--timeout 120]
 
 Creates its own database on the server at --database-url (default GATEWAY_BENCH_DATABASE_URL or
 the local server at 127.0.0.1:5432, else an embedded PostgreSQL; dropped at the end, also on
@@ -11,23 +12,28 @@ services/webhooks, so its signing secret is sealed in the database) points at a 
 published Standard Webhooks library before answering 204, and keeps each message id with the
 time it arrived.
 
-Then, alternating, --rounds times each, --notices / (2 × --rounds) notices per side per round,
-every notice an `interactions.deleted` of the same size:
+Then --rounds rounds of both sides (outbox first, then bare first, and so on), each side
+--notices / (2 × --rounds) notices a round, every notice the same `interactions.deleted` (a
+pseudonym, ten interaction ids, a deletion id: about 630 bytes of body on either side):
 
-- outbox: `skillgw worker` runs (as the app role, its own process and settings); this process
-  queues the notices one transaction each, as a deletion queues them (services/webhooks
-  .queue_notice, committed through the app's pool), while the worker claims, seals, signs,
-  posts and records them. Latency is from the commit that queued a notice to its arrival at
-  the receiver; the rate is the notices over the time from the first commit to the last
-  arrival. After the worker is stopped, every notice must be `delivered` in the database;
+- outbox: `skillgw worker --poll P` runs in its own process, as the app role, with its own
+  settings; this process queues the notices one committed transaction each, as a deletion
+  queues them (services/webhooks.queue_notice through the app's pool), and the worker claims,
+  unseals the secret, signs, posts and records them. Half the round's notices are queued
+  before the worker starts: its delivery rate is taken over their arrivals, from the first to
+  the last (a backlog drained, the worker's start-up not counted). The other half are queued
+  while it runs, at --pace times that rate, a load it keeps up with: their latency runs from
+  the commit that queued a notice to its verified arrival, and includes the worker's wait of
+  up to --poll seconds whenever it found nothing due. After the worker is stopped, every
+  notice must be `delivered` in the database, at its first attempt;
 - bare: a plain loop that builds the same body, signs it with the same function
-  (services/webhooks.sign, the standardwebhooks library) and POSTs it with http.client on a
-  new connection, as the worker does; no database. Latency is one request's time, signing
+  (services/webhooks.sign, the standardwebhooks library) and POSTs it with http.client on a new
+  connection, as the worker does; no database. Latency is one request's time, signing
   included; the rate is the notices over the loop's time.
 
 Prints per round and as medians over the rounds: deliveries/s, p50 and p99 latency per side,
-and the ratio outbox/bare of deliveries/s. Exits non-zero unless every request verified, no
-message id arrived twice, and every notice sent arrived.
+and the median of the rounds' ratios outbox/bare of deliveries/s. Exits non-zero unless every
+request verified, no message id arrived twice and every notice sent arrived.
 """
 
 import argparse
@@ -163,9 +169,11 @@ class Receiver:
         return list(self.control.recv())
 
     def close(self) -> None:
-        if self.process.is_alive():
+        try:
             self.control.send("stop")
-            self.process.join(10)
+        except OSError:
+            pass  # already gone (Ctrl-C reaches it too)
+        self.process.join(10)
         if self.process.is_alive():
             self.process.kill()
 
@@ -284,16 +292,16 @@ def outbox_round(
     pace: float,
     timeout: float,
 ) -> Result:
-    """Half the notices queued as fast as they commit, for the rate at which the worker drains a
+    """Half the notices queued before the worker starts, for the rate at which it drains a
     backlog; then half at `pace` × that rate, for the latency from commit to arrival."""
+    backlog_sent = queue(db, developer, n // 2, interval=0.0)
     worker = start_worker(owner_url, folder, poll)
     try:
-        burst_sent = queue(db, developer, n // 2, interval=0.0)
-        burst = sorted(
-            arrived for _, arrived, _, _ in collect(receiver, worker, burst_sent, timeout)
+        backlog = sorted(
+            arrived for _, arrived, _, _ in collect(receiver, worker, backlog_sent, timeout)
         )
-        # from the first arrival: the idle worker's first poll is not its delivery rate
-        rate = (len(burst) - 1) / (burst[-1] - burst[0])
+        # from its first arrival to its last: the worker's start-up is not its delivery rate
+        rate = (len(backlog) - 1) / (backlog[-1] - backlog[0])
         paced_sent = queue(db, developer, n - n // 2, interval=1 / (pace * rate))
         paced = collect(receiver, worker, paced_sent, timeout)
     finally:
@@ -304,7 +312,7 @@ def outbox_round(
             SELECT status, attempts, count(*) AS n FROM webhook_deliveries
             WHERE id = ANY(%(ids)s) GROUP BY status, attempts
             """,
-            {"ids": [*burst_sent, *paced_sent]},
+            {"ids": [*backlog_sent, *paced_sent]},
         ).fetchall()
     if [(s["status"], s["attempts"], s["n"]) for s in states] != [("delivered", 1, n)]:
         raise Failed(f"outbox: not every notice recorded delivered at its first attempt: {states}")
@@ -430,6 +438,8 @@ def main() -> None:
         outbox: list[Result] = []
         bare: list[Result] = []
         for k in range(args.rounds):
+            if k % 2:  # alternate which side goes first, so neither always follows the other
+                bare.append(bare_round(secret, receiver, n))
             outbox.append(
                 outbox_round(
                     db,
@@ -443,7 +453,8 @@ def main() -> None:
                     timeout=args.timeout,
                 )
             )
-            bare.append(bare_round(secret, receiver, n))
+            if not k % 2:
+                bare.append(bare_round(secret, receiver, n))
             o, b = outbox[-1], bare[-1]
             print(
                 f"round {k + 1}: outbox {o.rate:6.1f}/s, at {o.pace:5.1f}/s p50 "
