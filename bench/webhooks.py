@@ -1,7 +1,7 @@
 """Webhook notices through the transactional outbox and `skillgw worker`, against bare signed
 POSTs of the same notices with no database, in the same run.
 
-    python bench/webhooks.py [--database-url URL] [--notices 5000] [--rounds 5] [--poll 1]
+    python bench/webhooks.py [--database-url URL] [--notices 7000] [--rounds 7] [--poll 1]
                              [--pace 0.5] [--timeout 120]
 
 Creates its own database on the server at --database-url (default GATEWAY_BENCH_DATABASE_URL or
@@ -400,8 +400,8 @@ def median_of(rounds: list[Result]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="a superuser URL (default: the local server)")
-    parser.add_argument("--notices", type=int, default=5000, help="notices in all, both sides")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--notices", type=int, default=7000, help="notices in all, both sides")
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument(
         "--poll", type=float, default=1.0, help="the worker's --poll (its default: 1 s)"
     )
