@@ -225,13 +225,14 @@ def start_worker(owner_url: str, folder: Path, poll: float) -> subprocess.Popen[
     }
     log = folder / "worker.log"
     log.unlink(missing_ok=True)
-    worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "skillgw"), "worker", "--poll", str(poll)],
-        env=env,
-        stdout=log.open("ab"),  # its JSON log: one line per delivery
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C here reaches it only through stop_worker
-    )
+    with log.open("ab") as out:  # its JSON log: one line per delivery
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).parent / "skillgw"), "worker", "--poll", str(poll)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C here reaches it only through stop_worker
+        )
     deadline = time.monotonic() + 60
     while b"Delivering webhook notices" not in log.read_bytes():
         if worker.poll() is not None or time.monotonic() > deadline:
@@ -306,6 +307,9 @@ def outbox_round(
         paced = collect(receiver, worker, paced_sent, timeout)
     finally:
         stop_worker(worker)
+    if worker.returncode != 0:
+        log = (folder / "worker.log").read_text()[-3000:]
+        raise Failed(f"outbox: the worker exited {worker.returncode}, not 0:\n{log}")
     with psycopg.connect(owner_url, row_factory=dict_row) as conn:
         states = conn.execute(
             """
