@@ -225,7 +225,7 @@ def start_worker(owner_url: str, folder: Path, poll: float) -> subprocess.Popen[
     }
     log = folder / "worker.log"
     log.unlink(missing_ok=True)
-    with log.open("ab") as out:  # its JSON log: one line per delivery
+    with log.open("ab") as out:  # what it prints, shown when it fails
         worker = subprocess.Popen(
             [str(Path(sys.executable).parent / "skillgw"), "worker", "--poll", str(poll)],
             env=env,
