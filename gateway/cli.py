@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from gateway import config as config_module
 from gateway import migrate, secret_key
 from gateway.binding import derive_binding_key
-from gateway.db import bind_principal, use_binding_key
+from gateway.db import PooledDatabase, bind_principal, use_binding_key
 from gateway.embedded import EMBEDDED_FOLDER
 from gateway.models import SYSTEM, Conn
 
@@ -405,7 +405,14 @@ def worker(once: bool, poll: float) -> None:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: stop.set())
             click.echo("Delivering webhook notices (Ctrl-C stops).", err=True)
-            worker_module.run(db, app.config, stop=stop, now=clock, poll_seconds=poll)
+            conninfo = db.conninfo if isinstance(db, PooledDatabase) else None
+            wakeup = worker_module.Wakeup(conninfo, stop)
+            try:
+                worker_module.run(
+                    db, app.config, stop=stop, now=clock, poll_seconds=poll, wakeup=wakeup
+                )
+            finally:
+                wakeup.close()
         finally:
             db.close()
 

@@ -111,6 +111,7 @@ class PooledDatabase:
             # plan every execution with its real parameters
             "-c plan_cache_mode=force_custom_plan"
         )
+        self.conninfo = conninfo  # for a connection of its own, as the worker's LISTEN needs
         self.timeout = timeout
         self.binding_key = binding_key
         # no check= here: _borrow tests each connection itself (see there for why)

@@ -4,13 +4,17 @@ chain."""
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
+
 from gateway import webhook_delivery
 from gateway.db import Database
 from gateway.models import SYSTEM
+from gateway.repositories import webhooks as webhooks_repo
 from gateway.services import audit as audit_service
 from gateway.services import webhooks as webhooks_service
 from gateway.services import whitelist as whitelist_service
@@ -113,6 +117,47 @@ def drain(
     return totals
 
 
+class Wakeup:
+    """Waits between idle rounds: until a notice is queued (LISTEN on the outbox's channel) or
+    `seconds` pass, whichever comes first, so a notice leaves within milliseconds of its
+    commit instead of a poll interval later. Without a listening connection (the server away)
+    it is a plain sleep, and it listens again on the next wait."""
+
+    def __init__(self, conninfo: str | None, stop: threading.Event) -> None:
+        self.conninfo = conninfo
+        self.stop = stop
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def _listen(self) -> psycopg.Connection[Any] | None:
+        if self.conn is None and self.conninfo is not None:
+            try:
+                self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+                webhooks_repo.listen_for_notices(self.conn)
+            except psycopg.Error:
+                self.close()
+        return self.conn
+
+    def wait(self, seconds: float) -> None:
+        conn = self._listen()
+        if conn is None:
+            self.stop.wait(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        try:
+            # in short slices: a SIGTERM (the stop event) ends the wait within half a second
+            while not self.stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                for _ in conn.notifies(timeout=min(left, 0.5), stop_after=1):
+                    return
+        except psycopg.Error:
+            self.close()
+            self.stop.wait(seconds)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
+
+
 def run(
     db: Database,
     settings: Mapping[str, Any],
@@ -120,8 +165,11 @@ def run(
     stop: threading.Event,
     now: Callable[[], datetime],
     poll_seconds: float = 1.0,
+    wakeup: Wakeup | None = None,
 ) -> None:
-    """Deliver until `stop` is set; sleep `poll_seconds` when nothing was due."""
+    """Deliver until `stop` is set; when nothing was due, wait `poll_seconds` or until
+    `wakeup` hears of a new notice."""
+    wait = stop.wait if wakeup is None else wakeup.wait
     while not stop.is_set():
         try:
             counts = deliver_due(db, settings, now=now)
@@ -132,4 +180,4 @@ def run(
             logger.exception("worker round failed")
             counts = {}
         if not any(counts.values()):
-            stop.wait(poll_seconds)
+            wait(poll_seconds)

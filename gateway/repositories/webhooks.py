@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from gateway.models import Conn, Row
@@ -89,6 +90,13 @@ def insert_delivery(
             "deletion_id": deletion_id,
         },
     )
+    # wakes a waiting worker when the transaction commits (nothing is sent if it rolls back)
+    conn.execute("NOTIFY gateway_webhook_notices")  # the channel of listen_for_notices
+
+
+def listen_for_notices(conn: psycopg.Connection[Any]) -> None:
+    """Have `conn` told of every notice queued from now on (on its commit)."""
+    conn.execute("LISTEN gateway_webhook_notices")
 
 
 def claim_due(conn: Conn, *, now: datetime, lease_until: datetime, limit: int) -> list[Row]:

@@ -1,11 +1,13 @@
-"""`skillgw worker --once`: one whole round (every notice due, more than a batch of them) as a
-real process, its log lines JSON on stdout like the web workers'."""
+"""`skillgw worker` as a real process: `--once` delivers every notice due (more than a batch of
+them) with JSON log lines like the web workers'; a running worker wakes on a queued notice."""
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,31 +50,37 @@ def _skillgw() -> str:
     return str(beside) if beside.exists() else str(shutil.which("skillgw"))
 
 
+def _queue(conn, *, url: str, notices: int) -> set[str]:  # type: ignore[no-untyped-def]
+    """A developer with a webhook at `url` and `notices` notices for it; their ids."""
+    developer = developers_repo.insert_developer(conn, name=f"Worker test {url}")
+    webhooks_service.register_webhook(
+        conn, developer_id=developer, url=url, server_secret=SECRET_KEY, allow_loopback=True
+    )
+    return {
+        webhooks_service.queue_notice(
+            conn,
+            developer_id=developer,
+            event_type="interactions.deleted",
+            data={"user": "k1_pseudonym", "interaction_ids": [f"i-{n}"]},
+        )
+        for n in range(notices)
+    }
+
+
+def _environment(platform_db: str) -> dict[str, str]:
+    return env(GATEWAY_DATABASE_URL=platform_db, GATEWAY_WEBHOOK_ALLOW_LOOPBACK="true")
+
+
 def test_once_delivers_every_due_notice_and_logs_json_lines(
     platform: Platform, platform_db: str, received: tuple[str, list[str]]
 ) -> None:
     url, got = received
 
-    def queue(conn):  # type: ignore[no-untyped-def]
-        developer = developers_repo.insert_developer(conn, name="Worker test developer")
-        webhooks_service.register_webhook(
-            conn, developer_id=developer, url=url, server_secret=SECRET_KEY, allow_loopback=True
-        )
-        return {
-            webhooks_service.queue_notice(
-                conn,
-                developer_id=developer,
-                event_type="interactions.deleted",
-                data={"user": "k1_pseudonym", "interaction_ids": [f"i-{n}"]},
-            )
-            for n in range(NOTICES)
-        }
-
-    queued = platform.run(queue)
+    queued = platform.run(_queue, url=url, notices=NOTICES)
 
     result = subprocess.run(  # noqa: S603 (our own command)
         [_skillgw(), "worker", "--once"],
-        env=env(GATEWAY_DATABASE_URL=platform_db, GATEWAY_WEBHOOK_ALLOW_LOOPBACK="true"),
+        env=_environment(platform_db),
         capture_output=True,
         text=True,
         timeout=120,
@@ -87,3 +95,29 @@ def test_once_delivers_every_due_notice_and_logs_json_lines(
     assert all(entry["level"] == "info" for entry in deliveries)
     states = platform.rows("SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY 1")
     assert states == [{"status": "delivered", "n": NOTICES}]
+
+
+def test_a_running_worker_sends_a_notice_on_its_commit_not_a_poll_later(
+    platform: Platform, platform_db: str, received: tuple[str, list[str]]
+) -> None:
+    url, got = received
+    worker = subprocess.Popen(  # noqa: S603 (our own command)
+        [_skillgw(), "worker", "--poll", "60"],
+        env=_environment(platform_db),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stderr is not None
+        assert "Delivering webhook notices" in worker.stderr.readline()
+        time.sleep(1.0)  # past its first (empty) round: now it waits up to 60 s
+        queued = platform.run(_queue, url=url, notices=1)
+        deadline = time.monotonic() + 15  # far less than the poll, far more than a round
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert got == sorted(queued)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=30)  # within a second: the wait is sliced
+    assert worker.returncode == 0
