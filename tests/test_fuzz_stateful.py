@@ -1,8 +1,8 @@
 """Schemathesis, stateful: sequences of calls that follow the OpenAPI document's links (a new
 developer → its skills, clients, grants, suspension; a client → rotation, revocation; a deletion
 → its progress; a tier request → its approval), every answer checked with schemathesis's default
-checks. CI size by default (15 scenarios of up to 10 steps); GATEWAY_STATEFUL_EXAMPLES and
-GATEWAY_STATEFUL_STEPS make it nightly-sized."""
+checks (all but one, see CONFIG). CI size by default (15 scenarios of up to 10 steps);
+GATEWAY_STATEFUL_EXAMPLES and GATEWAY_STATEFUL_STEPS make it nightly-sized."""
 
 import os
 from collections import Counter
