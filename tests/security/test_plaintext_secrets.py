@@ -42,7 +42,8 @@ def client_token(http: Browser, client_id: str, secret: str, label: str) -> str:
     return http.secrets.add(f"access token ({label})", body["access_token"])
 
 
-def created(response, status=201):  # type: ignore[no-untyped-def]
+def json_of(response, status=201):  # type: ignore[no-untyped-def]
+    """The JSON body of an answer that must have `status`."""
     assert response.status_code == status, response.get_json()
     return response.get_json()
 
@@ -52,7 +53,7 @@ def admin_side(http: Browser, seen: Secrets, bootstrap) -> dict:  # type: ignore
     `trusted` with a skill, its client (rotated with grace) and a platform client."""
     seen.add("client secret (bootstrap admin)", bootstrap.client_secret)
     first = client_token(http, bootstrap.client_id, bootstrap.client_secret, "bootstrap admin")
-    admin_client = created(
+    admin_client = json_of(
         http.post(f"{ADMIN}/clients", json={"kind": "admin", "name": "ops"}, headers=bearer(first))
     )
     seen.add("client secret (admin)", admin_client["client_secret"])
@@ -60,7 +61,7 @@ def admin_side(http: Browser, seen: Secrets, bootstrap) -> dict:  # type: ignore
         client_token(http, admin_client["client_id"], admin_client["client_secret"], "admin")
     )
 
-    developer = created(
+    developer = json_of(
         http.post(
             f"{ADMIN}/developers",
             json={
@@ -70,24 +71,24 @@ def admin_side(http: Browser, seen: Secrets, bootstrap) -> dict:  # type: ignore
             headers=admin,
         )
     )["id"]
-    created(
+    json_of(
         http.post(
             f"{ADMIN}/developers/{developer}/grants",
             json={"tier": "trusted", "reason": "signed the data-use terms"},
             headers=admin,
         )
     )
-    skill = created(
+    skill = json_of(
         http.post(f"{ADMIN}/developers/{developer}/skills", json={"name": "Pizza"}, headers=admin)
     )["id"]
-    issued = created(
+    issued = json_of(
         http.post(
             f"{ADMIN}/clients", json={"kind": "developer", "developer_id": developer}, headers=admin
         )
     )
     seen.add("client secret (developer, first)", issued["client_secret"])
     old_token = client_token(http, issued["client_id"], issued["client_secret"], "developer, old")
-    rotated = created(
+    rotated = json_of(
         http.post(
             f"{ADMIN}/clients/{issued['client_id']}/rotation",
             json={"grace_seconds": 3600},
@@ -98,7 +99,7 @@ def admin_side(http: Browser, seen: Secrets, bootstrap) -> dict:  # type: ignore
     secret = seen.add("client secret (developer, rotated)", rotated["client_secret"])
     # in its grace period the replaced secret still works: its hash is kept, not the secret
     client_token(http, issued["client_id"], issued["client_secret"], "developer, grace")
-    platform = created(http.post(f"{ADMIN}/clients", json={"kind": "platform"}, headers=admin))
+    platform = json_of(http.post(f"{ADMIN}/clients", json={"kind": "platform"}, headers=admin))
     seen.add("client secret (platform)", platform["client_secret"])
     # RFC 7009 and 7662 with a token in hand: neither may store it
     revoked = http.post(
@@ -121,12 +122,12 @@ def developer_side(http: Browser, seen: Secrets, world: dict) -> dict[str, str]:
     headers = bearer(token)
     inspected = http.post("/oauth/introspect", data={"token": token}, auth=(client_id, secret))
     assert inspected.get_json()["active"] is True
-    hook = created(
+    hook = json_of(
         http.put("/v1/developer/webhook", json={"url": "http://127.0.0.1:9/hook"}, headers=headers),
         200,
     )
     seen.add("webhook secret (first)", hook["secret"])
-    rotated = created(http.post("/v1/developer/webhook/secret", headers=headers), 200)
+    rotated = json_of(http.post("/v1/developer/webhook/secret", headers=headers), 200)
     seen.add("webhook secret (rotated)", rotated["secret"])
     return headers
 
@@ -135,7 +136,7 @@ def platform_side(http: Browser, seen: Secrets, world: dict, clock) -> dict:  # 
     """The platform's token; a user pushed in with an interaction; their activation link."""
     platform = bearer(client_token(http, *world["platform_credentials"], "platform"))
     login = f"secret-flow-user-{random.token_hex(4)}"
-    created(
+    json_of(
         http.post(
             "/v1/ingest/users",
             json={"users": [{"platform_user_id": login, "email": "pat@example.com"}]},
@@ -161,11 +162,11 @@ def platform_side(http: Browser, seen: Secrets, world: dict, clock) -> dict:  # 
         "outcome": "success",
         "order_ref": "P-1",
     }
-    created(
+    json_of(
         http.post("/v1/ingest/interactions", json={"interactions": [record]}, headers=platform),
         200,
     )
-    link = created(http.post(f"/v1/platform/users/{login}/activation", headers=platform), 200)
+    link = json_of(http.post(f"/v1/platform/users/{login}/activation", headers=platform), 200)
     path = urlsplit(link["activation_url"]).path
     seen.add("activation link token", path.rsplit("/", 1)[-1])
     password = seen.add("user password", passphrase())
@@ -223,7 +224,7 @@ def user_side(http: Browser, seen: Secrets, login: str, password: str) -> dict[s
             "code_verifier": verifier,
         },
     )
-    body = created(exchanged, 200)
+    body = json_of(exchanged, 200)
     assert "refresh_token" not in body  # the design issues none; a refresh token would be here
     headers = bearer(seen.add("access token (user)", body["access_token"]))
     assert http.get("/v1/me", headers=headers).status_code == 200
@@ -278,7 +279,7 @@ def run_flow(app, make, clock) -> Secrets:  # type: ignore[no-untyped-def]
     read = http.get(f"/v1/skills/{world['skill']}/interactions", headers=developer).get_json()
     assert len(read["interactions"]) == 1, read
     user = user_side(http, seen, platform["login"], platform["password"])
-    receipt = created(http.delete("/v1/me/interactions", headers=user), 200)
+    receipt = json_of(http.delete("/v1/me/interactions", headers=user), 200)
     assert receipt["interactions"] == 1, receipt
     status = http.get(f"/v1/me/deletions/{receipt['id']}", headers=user).get_json()
     assert status["developers"], status  # a notice queued, signed with the webhook secret
