@@ -588,6 +588,146 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+# OpenAPI links (3.1 §4.8.20): where a success answer holds an id that a later operation takes.
+# Source endpoint → link name → target endpoint, its parameters (runtime expressions) and, for a
+# body, the fields to send. Clients follow them; so does the stateful fuzzer.
+_DEVELOPER_ID = {"developer_id": "$response.body#/id"}
+_FIRST_SKILL = {"skill_id": "$response.body#/skills/0/id"}
+LINKS: dict[str, dict[str, dict[str, Any]]] = {
+    "admin_accounts.register_developer": {
+        "ShowDeveloper": {
+            "operation": "admin_accounts.show_developer",
+            "parameters": _DEVELOPER_ID,
+        },
+        "RegisterSkill": {
+            "operation": "admin_accounts.register_skill",
+            "parameters": _DEVELOPER_ID,
+        },
+        "ListSkills": {
+            "operation": "admin_accounts.list_developer_skills",
+            "parameters": _DEVELOPER_ID,
+        },
+        "CreateClient": {
+            "operation": "admin_accounts.create_client",
+            "requestBody": {"kind": "developer", "developer_id": "$response.body#/id"},
+        },
+        "GrantTier": {"operation": "admin_whitelist.grant_tier", "parameters": _DEVELOPER_ID},
+        "ListGrants": {"operation": "admin_whitelist.list_grants", "parameters": _DEVELOPER_ID},
+        "RevokeGrant": {"operation": "admin_whitelist.revoke_grant", "parameters": _DEVELOPER_ID},
+        "Suspend": {"operation": "admin_accounts.suspend_developer", "parameters": _DEVELOPER_ID},
+        "Reinstate": {
+            "operation": "admin_accounts.reinstate_developer",
+            "parameters": _DEVELOPER_ID,
+        },
+    },
+    "admin_accounts.register_skill": {
+        "ListSkills": {
+            "operation": "admin_accounts.list_developer_skills",
+            "parameters": {"developer_id": "$response.body#/developer_id"},
+        },
+    },
+    "admin_accounts.create_client": {
+        name: {"operation": operation, "parameters": {"client_id": "$response.body#/client_id"}}
+        for name, operation in (
+            ("ShowClient", "admin_accounts.show_client"),
+            ("RotateSecret", "admin_accounts.rotate_client_secret"),
+            ("RevokeClient", "admin_accounts.revoke_client"),
+        )
+    },
+    "admin_whitelist.create_tier": {
+        "ShowTier": {
+            "operation": "admin_whitelist.show_tier",
+            "parameters": {"name": "$response.body#/name"},
+        },
+        "ChangeTier": {
+            "operation": "admin_whitelist.change_tier",
+            "parameters": {"name": "$response.body#/name"},
+        },
+    },
+    "tier_requests.request_tier": {
+        "Approve": {
+            "operation": "admin_whitelist.approve_tier_request",
+            "parameters": {"request_id": "$response.body#/id"},
+        },
+        "Deny": {
+            "operation": "admin_whitelist.deny_tier_request",
+            "parameters": {"request_id": "$response.body#/id"},
+        },
+    },
+    "admin_whitelist.list_tier_requests": {
+        "ApproveFirst": {
+            "operation": "admin_whitelist.approve_tier_request",
+            "parameters": {"request_id": "$response.body#/requests/0/id"},
+        },
+        "DenyFirst": {
+            "operation": "admin_whitelist.deny_tier_request",
+            "parameters": {"request_id": "$response.body#/requests/0/id"},
+        },
+    },
+    "me.delete_interactions": {
+        "FollowDeletion": {
+            "operation": "me.show_deletion",
+            "parameters": {"deletion_id": "$response.body#/id"},
+        },
+    },
+    "me.list_deletions": {
+        "FollowFirst": {
+            "operation": "me.show_deletion",
+            "parameters": {"deletion_id": "$response.body#/deletions/0/id"},
+        },
+    },
+    "me.list_consents": {
+        "GrantFirst": {
+            "operation": "me.grant_consent",
+            "parameters": {"skill_id": "$response.body#/consents/0/skill/id"},
+        },
+        "RevokeFirst": {
+            "operation": "me.revoke_consent",
+            "parameters": {"skill_id": "$response.body#/consents/0/skill/id"},
+        },
+    },
+    **{
+        source: {
+            "ShowFirstSkill": {"operation": "developers.show_skill", "parameters": _FIRST_SKILL},
+            "ListFirstSkillsInteractions": {
+                "operation": "developers.list_interactions",
+                "parameters": _FIRST_SKILL,
+            },
+            "FirstSkillsStats": {"operation": "developers.skill_stats", "parameters": _FIRST_SKILL},
+        }
+        for source in ("developers.who_am_i", "developers.list_skills")
+    },
+    "developers.list_interactions": {
+        "ShowFirst": {
+            "operation": "developers.show_interaction",
+            "parameters": {
+                "skill_id": "$request.path.skill_id",
+                "interaction_id": "$response.body#/interactions/0/id",
+            },
+        },
+        "ShowFirstConversation": {
+            "operation": "developers.show_conversation",
+            "parameters": {
+                "skill_id": "$request.path.skill_id",
+                "session": "$response.body#/interactions/0/session",
+            },
+        },
+    },
+}
+
+
+def _links(endpoint: str) -> dict[str, Any]:
+    """The OpenAPI link objects of `endpoint`'s success answer."""
+    rendered: dict[str, Any] = {}
+    for name, link in LINKS.get(endpoint, {}).items():
+        target = str(link["operation"])
+        rendered[name] = {
+            "operationId": target.replace(".", "_"),
+            **{key: link[key] for key in ("parameters", "requestBody") if key in link},
+        }
+    return rendered
+
+
 def documented(app: Flask, endpoint: str) -> bool:
     """Whether a route belongs in the API document: not the docs, not an HTML page."""
     return endpoint not in UNDOCUMENTED and not getattr(
@@ -649,6 +789,8 @@ def _operation(rule: Rule, view: Any, method: str) -> dict[str, Any]:
     success: dict[str, Any] = {"description": doc.summary}
     if doc.response is not None:
         success["content"] = {"application/json": {"schema": doc.response}}
+    if links := _links(rule.endpoint):
+        success["links"] = links
     operation: dict[str, Any] = {
         "operationId": rule.endpoint.replace(".", "_"),
         "x-endpoint": rule.endpoint,

@@ -2,10 +2,13 @@
 (goals 14 and 32)."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
+from factories import USER_PASSWORD
 from openapi_spec_validator import validate
+from tokens import user_bearer_headers
 
-from gateway.openapi import UNDOCUMENTED, build_document, document_for
+from gateway.openapi import LINKS, UNDOCUMENTED, build_document, document_for
 
 ERROR_STATUSES = {"400", "401", "403", "404", "409", "422", "429", "503"}
 
@@ -221,3 +224,145 @@ def test_the_document_is_built_once_per_app(app, client):
 
     assert document_for(app) is document_for(app)
     assert client.get("/openapi.json").get_json() == first
+
+
+# --- links: where an answer holds an id a later operation takes
+
+
+def operation_by_id(document):
+    return {
+        operation["operationId"]: (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def success(operation):
+    return next(r for status, r in operation["responses"].items() if status.startswith("2"))
+
+
+def schema_at(document, schema, pointer):
+    """The schema of what a JSON pointer reaches in a body `schema` describes, or None."""
+    for part in pointer.strip("/").split("/"):
+        schema = resolve(document, schema)
+        if part.isdigit():
+            schema = schema.get("items")
+        else:
+            schema = schema.get("properties", {}).get(part)
+        if schema is None:
+            return None
+    return resolve(document, schema)
+
+
+def expressions(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from expressions(item)
+    elif isinstance(value, str) and value.startswith("$"):
+        yield value
+
+
+def test_every_link_leads_to_a_documented_operation_with_what_it_takes(app):
+    document = document_for(app)
+    targets = operation_by_id(document)
+    linked = 0
+
+    for label, operation in each_operation(document):
+        path = label.split()[1]
+        answer = success(operation)
+        assert set(answer.get("links", {})) == set(LINKS.get(operation["x-endpoint"], {})), label
+        for name, link in answer.get("links", {}).items():
+            linked += 1
+            _method, target_path, target = targets[link["operationId"]]
+            wanted = {p["name"] for p in target["parameters"] if p["in"] == "path"}
+            # every path parameter of the target, and nothing else, comes from the link
+            assert set(link.get("parameters", {})) == wanted, (label, name)
+            assert ("requestBody" in link) <= ("requestBody" in target), (label, name)
+            body = answer["content"]["application/json"]["schema"]
+            for expression in expressions(link):
+                if expression.startswith("$request.path."):
+                    assert "{" + expression.removeprefix("$request.path.") + "}" in path
+                    continue
+                assert expression.startswith("$response.body#/"), expression
+                reached = schema_at(document, body, expression.removeprefix("$response.body#"))
+                assert reached is not None, (label, name, expression)
+                assert reached.get("type") in ("string", "integer"), (label, name, expression)
+
+    assert linked >= 20
+
+
+def pointer(body, expression):
+    for part in expression.removeprefix("$response.body#/").split("/"):
+        body = body[int(part)] if part.isdigit() else body[part]
+    return body
+
+
+def follow(client, document, answer, link, *, headers, path_parameters=None, body=None):
+    """Send the request a link describes, with the values it takes from `answer` (and the
+    caller's own `body` fields, which a link leaves to the caller)."""
+    method, path, _operation = operation_by_id(document)[link["operationId"]]
+    for name, expression in link.get("parameters", {}).items():
+        if expression.startswith("$request.path."):
+            value = (path_parameters or {})[expression.removeprefix("$request.path.")]
+        else:
+            value = pointer(answer, expression)
+        path = path.replace("{" + name + "}", str(value))
+    if "requestBody" in link:
+        body = {
+            **(body or {}),
+            **{
+                key: pointer(answer, value) if str(value).startswith("$") else value
+                for key, value in link["requestBody"].items()
+            },
+        }
+    return client.open(path, method=method.upper(), json=body, headers=headers)
+
+
+def test_a_new_developers_links_lead_to_that_developer(app, client, make, bearer):
+    document = document_for(app)
+    admin = bearer(make.client(kind="admin"))
+    created = client.post(
+        "/v1/admin/developers",
+        json={"name": "Linked Ltd", "contact_email": "ops@linked.example"},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.get_json()
+    developer = created.get_json()
+    links = success(document["paths"]["/v1/admin/developers"]["post"])["links"]
+
+    shown = follow(client, document, developer, links["ShowDeveloper"], headers=admin)
+    assert shown.status_code == 200 and shown.get_json()["id"] == developer["id"]
+    grants = follow(client, document, developer, links["ListGrants"], headers=admin)
+    assert grants.status_code == 200, grants.get_json()
+    issued = follow(client, document, developer, links["CreateClient"], headers=admin)
+    assert issued.status_code == 201, issued.get_json()
+    assert issued.get_json()["developer_id"] == developer["id"]
+
+    client_links = success(document["paths"]["/v1/admin/clients"]["post"])["links"]
+    rotated = follow(
+        client, document, issued.get_json(), client_links["RotateSecret"], headers=admin, body={}
+    )
+    assert rotated.status_code == 200, rotated.get_json()
+    assert rotated.get_json()["client_id"] == issued.get_json()["client_id"]
+    shown = follow(client, document, issued.get_json(), client_links["ShowClient"], headers=admin)
+    assert shown.get_json()["client_id"] == issued.get_json()["client_id"]
+
+
+def test_a_deletion_receipts_link_leads_to_its_progress(app, client, make, bearer):
+    document = document_for(app)
+    user, login = make.user_with_password(USER_PASSWORD)
+    skill = make.skill(make.developer())
+    make.consent(user, skill)
+    make.interaction(skill, user, occurred_at=datetime.now(UTC) - timedelta(hours=1))
+    headers = user_bearer_headers(client, login, USER_PASSWORD)
+    receipt = client.delete("/v1/me/interactions", headers=headers)
+    assert receipt.status_code == 200, receipt.get_json()
+    links = success(document["paths"]["/v1/me/interactions"]["delete"])["links"]
+
+    progress = follow(
+        client, document, receipt.get_json(), links["FollowDeletion"], headers=headers
+    )
+
+    assert progress.status_code == 200, progress.get_json()
+    assert progress.get_json()["id"] == receipt.get_json()["id"]
+    assert progress.get_json()["interactions"] == 1
