@@ -141,7 +141,9 @@ _TENANT_TABLES = (
     "deletion_receipts, access_log, user_pseudonyms, session_pseudonyms, vault.audio_recordings, "
     "interaction_texts, "
     "interactions, ingested_interactions, consents, user_profiles, users, oauth_tokens, "
-    "oauth_clients, skills, tier_grants, developers"
+    "oauth_clients, skills, tier_grants, developers, "
+    # committed audit rows would show up in a later rolled-back test's audit queries
+    "audit_events, webhook_deliveries, developer_webhooks, tier_requests"
 )
 
 

@@ -30,7 +30,7 @@ def _events(make, action: str, developer_id: int) -> list[dict]:  # type: ignore
     # this test's own events: committed tests elsewhere leave theirs in the append-only log
     return make.rows(
         "SELECT actor_kind, actor_id, developer_id, subject FROM audit_events "
-        "WHERE action = %s AND developer_id = %s ORDER BY id",
+        "WHERE action = %s AND developer_id = %s AND occurred_at = now() ORDER BY id",
         (action, developer_id),
     )
 

@@ -38,7 +38,7 @@ def audited(make, action, relay):
     # this test's own: committed tests elsewhere leave their events in the log
     return make.rows(
         "SELECT actor_kind, actor_id, skill_id, subject FROM audit_events"
-        " WHERE action = %s AND actor_id = %s",
+        " WHERE action = %s AND actor_id = %s AND occurred_at = now()",
         (action, relay["platform"].client_id),
     )
 
