@@ -48,6 +48,8 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> Embedded
         if not exists:
             try:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it first
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                # another process created it first (caught by the catalog's unique index when
+                # both checked before either committed)
+                pass
     return EmbeddedServer(handle, server_url, make_conninfo(server_url, dbname=database))

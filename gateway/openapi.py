@@ -67,6 +67,7 @@ from schemas.interactions import (
     InteractionQuerySchema,
     InteractionSchema,
 )
+from schemas.my_interactions import MyInteractionPageSchema, MyInteractionsQuerySchema
 from schemas.oauth import (
     AuthorizationServerMetadataSchema,
     IntrospectionRequestSchema,
@@ -455,6 +456,16 @@ OPERATIONS: dict[str, Operation] = {
         "intent, never its text; `deleted` once you deleted it), with which client, when. "
         "Keyset pagination: pass `next_cursor` back as `cursor` until it is `null`.",
         query=AccessLogQuerySchema,
+    ),
+    "me.list_interactions": Operation(
+        "List what I said",
+        MyInteractionPageSchema,
+        "Your interactions as you said them (your own words, not redacted) and what the "
+        "assistant answered, newest first, in [`since`, `until`) and of one skill if you name "
+        "`skill_id`; never audio. `developer_reads` says how often a developer read each one "
+        "(who and when: `GET /v1/me/access-log`). Keyset pagination: pass `next_cursor` back "
+        "as `cursor`, with the same filters, until it is `null`.",
+        query=MyInteractionsQuerySchema,
     ),
     "me.delete_interactions": Operation(
         "Delete my interactions",

@@ -9,6 +9,7 @@ from psycopg.rows import dict_row
 
 from gateway.db import PooledDatabase, bind_principal
 from gateway.models import ANONYMOUS, SYSTEM, Principal
+from gateway.repositories import my_interactions as my_interactions_repo
 from gateway.repositories import pseudonyms as pseudonyms_repo
 
 
@@ -193,3 +194,18 @@ def test_the_next_borrower_inherits_nothing_from_a_developers_transaction(commit
             assert set(settings.values()) <= {"", None}
     finally:
         db.close()
+
+
+def test_a_user_asking_for_another_users_interactions_gets_none(conn, two_tenants):
+    a, b = two_tenants["a"], two_tenants["b"]
+    _as(conn, Principal("user", client_id="app", user_id=a["user"]))
+
+    def listed(user_id: str) -> list[str]:
+        rows = my_interactions_repo.list_for_user(
+            conn, user_id=user_id, skill_id=None, since=None, until=None, after=None, limit=10
+        )
+        return [str(row["id"]) for row in rows]
+
+    assert listed(a["user"]) == [a["interaction"]]
+    # the query's own filter named b: row-level security still shows a's rows only
+    assert listed(b["user"]) == []

@@ -14,6 +14,7 @@ from gateway.services import access_log as access_log_service
 from gateway.services import audit
 from gateway.services import consents as consents_service
 from gateway.services import deletions as deletions_service
+from gateway.services import my_interactions as my_interactions_service
 from gateway.views.bodies import json_body
 from gateway.views.protection import user_route
 from schemas.access_log import AccessLogPageSchema, AccessLogQuerySchema
@@ -24,6 +25,7 @@ from schemas.deletions import (
     DeletionReceiptSchema,
     DeletionStatusSchema,
 )
+from schemas.my_interactions import MyInteractionPageSchema, MyInteractionsQuerySchema
 
 bp = Blueprint("me", __name__, url_prefix="/v1/me")
 
@@ -33,6 +35,8 @@ _CONSENTS = ConsentListSchema()
 _LOG_QUERY = AccessLogQuerySchema()
 _LOG_PAGE = AccessLogPageSchema()
 _DELETION_QUERY = DeletionQuerySchema()
+_MINE_QUERY = MyInteractionsQuerySchema()
+_MINE_PAGE = MyInteractionPageSchema()
 _RECEIPT = DeletionReceiptSchema()
 _RECEIPTS = DeletionListSchema()
 _STATUS = DeletionStatusSchema()
@@ -134,6 +138,52 @@ def access_log(ctx: RequestContext) -> dict[str, Any]:
         at, last = page.next_after
         cursor = sign_cursor({"log": _me(ctx), "t": at.isoformat(), "i": last}, key=_cursor_key())
     return out(_LOG_PAGE, {"reads": page.items, "next_cursor": cursor})
+
+
+def _filters(args: dict[str, Any]) -> dict[str, str | None]:
+    # what a cursor is bound to besides the user: the same query, or start again
+    since, until = deletion_range(args)
+    skill_id = args.get("skill_id")
+    return {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "skill": str(skill_id) if skill_id else None,
+    }
+
+
+@bp.get("/interactions")
+@user_route
+def list_interactions(ctx: RequestContext) -> dict[str, Any]:
+    args = query_args(_MINE_QUERY)
+    filters = _filters(args)
+    after = None
+    if "cursor" in args:
+        payload = verify_cursor(args["cursor"], key=_cursor_key())
+        try:
+            if payload is None or payload.get("mine") != _me(ctx) or payload.get("f") != filters:
+                raise ValueError
+            after = (datetime.fromisoformat(payload["t"]), str(payload["i"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput(
+                details={"cursor": ["Not a cursor from this query; start again."]}
+            ) from exc
+    since, until = deletion_range(args)
+    page = my_interactions_service.list_my_interactions(
+        ctx.conn,
+        user_id=_me(ctx),
+        skill_id=filters["skill"],
+        since=since,
+        until=until,
+        after=after,
+        limit=args.get("limit", 50),
+    )
+    cursor = None
+    if page.next_after is not None:
+        at, last = page.next_after
+        cursor = sign_cursor(
+            {"mine": _me(ctx), "f": filters, "t": at.isoformat(), "i": last}, key=_cursor_key()
+        )
+    return out(_MINE_PAGE, {"interactions": page.items, "next_cursor": cursor})
 
 
 @bp.delete("/interactions")
