@@ -50,6 +50,12 @@ def test_a_user_revokes_a_skill_and_deletes_today(live_url, browser, client, mak
     assert "Pizza Palace Inc" in browser.find_element(By.ID, "access-log").text
     keep_screenshot(browser, "privacy-access-log")
 
+    # what I said, in my own words, and how often developers read each
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "What I said"))
+    said = browser.find_element(By.ID, "interactions").text
+    assert "order a large pepperoni pizza" in said and "1 time" in said
+    keep_screenshot(browser, "privacy-interactions")
+
     # delete today, after a confirmation step, and see the receipt
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Delete"))
     assert browser.find_element(By.ID, "scope-today").is_selected()
@@ -76,18 +82,20 @@ def test_a_user_revokes_a_skill_and_deletes_today(live_url, browser, client, mak
 
 def test_the_privacy_page_fits_a_phone_screen(live_url, browser, make):
     user_id, login = make.user_with_password()
-    make.consent(user_id, make.skill(make.developer(name="Pizza Palace Inc"), name="Pizza Palace"))
+    skill_id = make.skill(make.developer(name="Pizza Palace Inc"), name="Pizza Palace")
+    make.consent(user_id, skill_id)
+    make.interaction(skill_id, user_id)  # a row in each table: the widths that must fit
     browser.set_window_size(390, 844)
     browser.get(f"{live_url}/sign-in?next=/privacy/")
     browser.find_element(By.ID, "login").send_keys(login)
     browser.find_element(By.ID, "password").send_keys(USER_PASSWORD)
     click_and_wait(browser, browser.find_element(By.ID, "sign-in"))
 
-    for path in ("/privacy/", "/privacy/deletion", "/privacy/access-log"):
+    for path in ("/privacy/", "/privacy/interactions", "/privacy/deletion", "/privacy/access-log"):
         browser.get(f"{live_url}{path}")
         overflow = browser.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, path
-    keep_screenshot(browser, "privacy-delete-phone")
+        keep_screenshot(browser, f"privacy-phone-{path.strip('/').replace('/', '-')}")
     assert console_errors(browser) == []

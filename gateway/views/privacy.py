@@ -1,5 +1,5 @@
-"""The privacy page at /privacy: a signed-in user's consents (grant or revoke in one click), who
-read their interactions, and deletion with a confirmation step, its receipt and propagation."""
+"""The privacy page at /privacy: a signed-in user's consents (grant or revoke in one click), what
+they said, who read it, and deletion with a confirmation step, its receipt and propagation."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from gateway.context import RequestContext
 from gateway.exceptions import InvalidInput, NotFound
 from gateway.repositories.protected_groups import SENSITIVE_CATEGORIES
-from gateway.services import access_log, audit, consents, deletions
+from gateway.services import access_log, audit, consents, deletions, my_interactions
 from gateway.views.page_forms import Form, render_errors_as_pages, start_of
 from gateway.views.paging import cursor_position, next_cursor
 from gateway.web import csrf
@@ -94,6 +94,33 @@ def grant(ctx: RequestContext, account: Any, skill_id: Any) -> Any:
         categories=sorted(set(chosen)),
     )
     return redirect(url_for("privacy.home", done="granted"), 303)
+
+
+@bp.get("/interactions")
+@user_page
+def said(ctx: RequestContext, account: Any) -> Any:
+    args = {"cursor": request.args["cursor"]} if request.args.get("cursor") else {}
+    after = None
+    if args:
+        position = cursor_position("my-interactions", args)
+        try:
+            after = (datetime.fromisoformat(position[0]), str(position[1]))
+        except (TypeError, ValueError, IndexError):
+            raise InvalidInput("Not a page of your conversations; start from the newest.") from None
+    found = my_interactions.list_my_interactions(
+        ctx.conn, user_id=_user_id(ctx), after=after, limit=LOG_PAGE_SIZE
+    )
+    older = None
+    if found.next_after is not None:
+        occurred_at, interaction_id = found.next_after
+        older = next_cursor("my-interactions", {}, [occurred_at.isoformat(), interaction_id])
+    return _page(
+        "privacy_interactions.html",
+        account,
+        interactions=found.items,
+        older=older,
+        paged=bool(args),
+    )
 
 
 @bp.get("/access-log")

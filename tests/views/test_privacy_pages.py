@@ -1,7 +1,7 @@
 """The privacy page over plain HTTP: a signed-in user's own consents, reads and deletions only,
 CSRF on every form, a confirmation step before deleting, and errors shown as pages."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pages import form_token, sign_in_as_user, text
@@ -28,7 +28,13 @@ def _interactions(make, user_id: str) -> int:  # type: ignore[no-untyped-def]
 
 def test_every_privacy_page_needs_a_signed_in_user(app, make, pizza):
     anonymous = app.test_client()
-    for path in ("/privacy/", "/privacy/access-log", "/privacy/deletion", "/privacy/deletions"):
+    for path in (
+        "/privacy/",
+        "/privacy/interactions",
+        "/privacy/access-log",
+        "/privacy/deletion",
+        "/privacy/deletions",
+    ):
         response = anonymous.get(path)
         assert response.status_code == 303, path
         assert response.headers["Location"].startswith("/sign-in?next="), path
@@ -216,3 +222,33 @@ def test_the_access_log_shows_my_reads_only(client, make, pizza):
     bad = client.get("/privacy/access-log", query_string={"cursor": "not-a-cursor"})
     assert bad.status_code == 422
     assert bad.mimetype == "text/html"
+
+
+def test_what_i_said_shows_my_own_words_only_in_pages(client, make, pizza):
+    user_id, _ = sign_in_as_user(client, make)
+    developer_id, skill_id = pizza
+    credentials = make.client(developer_id=developer_id)
+    mine = make.interaction(skill_id, user_id, utterance="deliver to 12 Elm Street please")
+    for minutes in range(1, 51):  # a page and one more
+        make.interaction(
+            skill_id,
+            user_id,
+            utterance=f"older request {minutes}",
+            occurred_at=datetime.now(UTC) - timedelta(minutes=minutes),
+        )
+    make.interaction(skill_id, make.user(), utterance="someone else's words")
+    make.read_logged(developer_id, credentials.client_id, skill_id, mine, user_id)
+
+    first = text(client.get("/privacy/interactions"))
+
+    # the user's own words, unredacted; read once; nobody else's
+    assert "deliver to 12 Elm Street please" in first and "1 time" in first
+    assert "someone else's words" not in first
+    assert "older request 49" in first and "older request 50" not in first
+    older = client.get("/privacy/interactions")
+    cursor = older.get_data(as_text=True).split('id="older-interactions"')[0]
+    link = cursor.rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    second = text(client.get(link))
+    assert "older request 50" in second and "older request 49" not in second
+    bad = client.get("/privacy/interactions", query_string={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and bad.mimetype == "text/html"
