@@ -1993,6 +1993,20 @@ MUTANTS: list[Mutant] = [
         ["tests/views/test_privacy_pages.py"],
     ),
     m(
+        "page-error-as-json",
+        "9",
+        "a NUL in a sign-in form answers the API's JSON envelope instead of a page",
+        [
+            (
+                "gateway/views/errors.py",
+                '    if shown := _as_page(422, "Some of what was sent cannot be stored (a NUL '
+                'character?)."):\n        return shown\n',
+                "",
+            )
+        ],
+        ["tests/views/test_page_errors.py"],
+    ),
+    m(
         "console-acts-as-system",
         "7",
         "the console's actions are audited as the system, not as the signed-in admin",
