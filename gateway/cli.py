@@ -1011,3 +1011,7 @@ _sign_ins.attach(main)
 from gateway.commands import accounts as _accounts  # noqa: E402
 
 _accounts.attach(main)
+# operators acting on users' data (deletion on their behalf)
+from gateway.commands import users as _users  # noqa: E402
+
+_users.attach(main)

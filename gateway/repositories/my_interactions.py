@@ -59,3 +59,19 @@ def list_for_user(
             "limit": limit,
         },
     ).fetchall()
+
+
+def count_for_user(
+    conn: Conn, *, user_id: str, since: datetime | None, until: datetime | None
+) -> int:
+    """How many of the user's interactions lie in [since, until)."""
+    row = conn.execute(
+        """
+        SELECT count(*) AS n FROM interactions
+        WHERE user_id = %(user_id)s
+          AND (%(since)s::timestamptz IS NULL OR occurred_at >= %(since)s)
+          AND (%(until)s::timestamptz IS NULL OR occurred_at < %(until)s)
+        """,
+        {"user_id": user_id, "since": since, "until": until},
+    ).fetchone()
+    return int(row["n"]) if row else 0

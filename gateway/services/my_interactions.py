@@ -58,3 +58,10 @@ def list_my_interactions(
     last = rows[-1] if more and rows else None
     next_after = (last["occurred_at"], str(last["id"])) if last else None
     return InteractionPage(items=items, next_after=next_after)
+
+
+def count_my_interactions(
+    conn: Conn, *, user_id: str, since: datetime | None = None, until: datetime | None = None
+) -> int:
+    """How many of the user's interactions lie in [since, until) (what a deletion would take)."""
+    return my_interactions_repo.count_for_user(conn, user_id=user_id, since=since, until=until)
