@@ -884,7 +884,7 @@ MUTANTS: list[Mutant] = [
         [
             (
                 "gateway/services/redaction.py",
-                'user_id, scope=f"developer:{developer.id}", keys=keyring.keys',
+                'user_id, scope=f"developer:{developer_id}", keys=keyring.keys',
                 'user_id, scope="users", keys=keyring.keys',
             )
         ],
