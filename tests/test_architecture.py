@@ -294,3 +294,15 @@ def test_the_sql_lint_catches_formatting(source):
 )
 def test_the_sql_lint_allows_bound_parameters(source):
     assert formatted_execute_calls(source) == []
+
+
+def test_the_edges_reach_the_database_through_services():
+    # views, commands and the OAuth glue call services; only services call repositories
+    files = [
+        *python_files(GATEWAY / "views"),
+        *python_files(GATEWAY / "commands"),
+        GATEWAY / "cli.py",
+        GATEWAY / "oauth.py",
+    ]
+
+    assert offending(files, lambda m: under(m, "gateway.repositories")) == {}

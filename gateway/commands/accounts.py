@@ -18,6 +18,7 @@ from gateway.services import audit
 from gateway.services import developers as developers_service
 from gateway.services import oauth_clients as clients_service
 from gateway.services import skills as skills_service
+from gateway.services import whitelist as whitelist_service
 from schemas.admin_accounts import CLIENT_KINDS, DeveloperCreateSchema, SkillCreateSchema
 
 PAGE = 500
@@ -118,11 +119,9 @@ def _load(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 def _developer_id(conn: Conn, developer: str) -> int:
     """A developer named by id, or by its exact name."""
-    from gateway.repositories import developers as developers_repo
-
     if developer.isdigit():
         return int(developer)
-    found = developers_repo.find_developer_id_by_name(conn, developer)
+    found = whitelist_service.find_developer_id(conn, name=developer)
     if found is None:
         raise click.ClickException(f"No developer named {developer!r}.")
     return found

@@ -8,10 +8,10 @@ from datetime import datetime
 import click
 
 from gateway.commands.accounts import _connection, _failed, _print_lines, _transaction, _writes
-from gateway.exceptions import GatewayError
-from gateway.repositories import users as users_repo
+from gateway.exceptions import GatewayError, NotFound
 from gateway.services import audit, my_interactions
 from gateway.services import deletions as deletions_service
+from gateway.services import users as users_service
 
 
 def _moment(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -53,10 +53,10 @@ def users_delete(
         raise click.BadParameter("must be later than --since", param_hint="--until")
     with _connection() as conn:
         with _transaction(conn):
-            found = users_repo.find_user_ids(conn, [platform_user_id])
-            if platform_user_id not in found:
-                raise click.ClickException(f"No user {platform_user_id!r}.")
-            user_id = found[platform_user_id]
+            try:
+                user_id = users_service.get_user_id(conn, platform_user_id)
+            except NotFound:
+                raise click.ClickException(f"No user {platform_user_id!r}.") from None
             count = my_interactions.count_my_interactions(
                 conn, user_id=user_id, since=since, until=until
             )

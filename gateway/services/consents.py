@@ -14,7 +14,9 @@ from typing import Any
 from gateway.exceptions import InvalidInput, NotFound
 from gateway.models import Conn, Keyring, Row
 from gateway.repositories import consents as consents_repo
-from gateway.repositories.protected_groups import SENSITIVE_CATEGORIES
+
+# re-exported: the pages offer the same categories the service accepts
+from gateway.repositories.protected_groups import SENSITIVE_CATEGORIES as SENSITIVE_CATEGORIES
 from gateway.services import audit
 from gateway.services.redaction import user_pseudonym_for
 from gateway.services.webhooks import notify_consent_revoked

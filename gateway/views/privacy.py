@@ -8,8 +8,8 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 
 from gateway.context import RequestContext
 from gateway.exceptions import InvalidInput, NotFound
-from gateway.repositories.protected_groups import SENSITIVE_CATEGORIES
 from gateway.services import access_log, audit, consents, deletions, my_interactions
+from gateway.services.consents import SENSITIVE_CATEGORIES
 from gateway.views.page_forms import Form, render_errors_as_pages, start_of
 from gateway.views.paging import cursor_position, next_cursor
 from gateway.web import csrf

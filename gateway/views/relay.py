@@ -6,11 +6,10 @@ from typing import Any
 from flask import Blueprint
 
 from gateway.context import RequestContext
-from gateway.exceptions import NotFound
-from gateway.repositories import users as users_repo
 from gateway.services import audit
 from gateway.services import consents as consents_service
 from gateway.services import deletions as deletions_service
+from gateway.services import users as users_service
 from gateway.views.bodies import json_body
 from gateway.views.me import deletion_range, keyring, out, query_args, receipt_body
 from gateway.views.protection import platform_route
@@ -26,10 +25,7 @@ _DELETION_QUERY = DeletionQuerySchema()
 
 def _user(ctx: RequestContext, platform_user_id: str) -> str:
     """The gateway id of the platform's user; 404 for one it never sent."""
-    found = users_repo.find_user_ids(ctx.conn, [platform_user_id])
-    if platform_user_id not in found:
-        raise NotFound()
-    return found[platform_user_id]
+    return users_service.get_user_id(ctx.conn, platform_user_id)
 
 
 @bp.put("/<user_id>/consents/<uuid:skill_id>")
