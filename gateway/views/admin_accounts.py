@@ -14,7 +14,7 @@ from gateway.services import audit
 from gateway.services import developers as developers_service
 from gateway.services import oauth_clients as clients_service
 from gateway.services import skills as skills_service
-from gateway.views.bodies import json_body
+from gateway.views.bodies import json_body, no_body
 from gateway.views.paging import DEFAULT_LIMIT, cursor_position, page, query_args
 from gateway.views.protection import admin_route
 from schemas.admin_accounts import (
@@ -112,6 +112,7 @@ def suspend_developer(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
 @bp.delete("/developers/<int:developer_id>/suspension")
 @admin_route
 def reinstate_developer(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
+    no_body()
     account = developers_service.reinstate_developer(
         ctx.conn, actor=_actor(ctx), developer_id=developer_id
     )

@@ -20,7 +20,7 @@ from gateway.services import stats as stats_service
 from gateway.services import webhooks as webhooks_service
 from gateway.services import whitelist as whitelist_service
 from gateway.services.interactions import InteractionFilter
-from gateway.views.bodies import json_body
+from gateway.views.bodies import json_body, no_body
 from gateway.views.protection import developer_read_route, developer_route
 from schemas.compiled import compile_dump
 from schemas.developers import (
@@ -235,6 +235,7 @@ def show_webhook(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
 @bp.post("/developer/webhook/secret")
 @developer_route
 def rotate_webhook_secret(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    no_body()
     moment = ctx.now()
     grace = timedelta(hours=current_app.config["WEBHOOK_SECRET_GRACE_HOURS"])
     secret = webhooks_service.rotate_webhook_secret(

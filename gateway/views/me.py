@@ -14,7 +14,7 @@ from gateway.services import access_log as access_log_service
 from gateway.services import audit
 from gateway.services import consents as consents_service
 from gateway.services import deletions as deletions_service
-from gateway.views.bodies import json_body
+from gateway.views.bodies import json_body, no_body
 from gateway.views.protection import user_route
 from schemas.access_log import AccessLogPageSchema, AccessLogQuerySchema
 from schemas.consents import ConsentListSchema, ConsentSchema, ConsentUpdateSchema
@@ -96,6 +96,7 @@ def grant_consent(ctx: RequestContext, skill_id: Any) -> dict[str, Any]:
 @bp.delete("/consents/<uuid:skill_id>")
 @user_route
 def revoke_consent(ctx: RequestContext, skill_id: Any) -> dict[str, Any]:
+    no_body()
     state = consents_service.withdraw_consent(
         ctx.conn,
         actor=audit.Actor.of(ctx.principal),
@@ -139,6 +140,7 @@ def access_log(ctx: RequestContext) -> dict[str, Any]:
 @bp.delete("/interactions")
 @user_route
 def delete_interactions(ctx: RequestContext) -> dict[str, Any]:
+    no_body()
     since, until = deletion_range(query_args(_DELETION_QUERY))
     receipt = deletions_service.delete_interactions(
         ctx.conn,
