@@ -29,6 +29,7 @@ AUDIENCES = (
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}  # Flask's own, on every route
 METRICS_TOKEN = "m" * 32
 AUDIO_REF = "s3://platform-audio/2026/11/sec-suite-rec.wav"
+WEBHOOK_URL = "http://127.0.0.1:9/sec-hook"
 
 
 def route_methods(app: Any) -> dict[tuple[str, str], Rule]:
@@ -126,6 +127,8 @@ def build_world(app: Any, make: Any, clock: Any) -> World:
             make.interaction(skill, other, occurred_at=now - timedelta(days=14))
         token = bearer_of(http, credentials)
         headers[f"developer:{tier}"] = token
+        hook = http.put("/v1/developer/webhook", json={"url": WEBHOOK_URL}, headers=token)
+        assert hook.status_code == 200, hook.get_json()
         listed = http.get(f"/v1/skills/{skill}/interactions", headers=token).get_json()
         sessions = [i["session"] for i in listed.get("interactions", []) if i.get("session")]
         own[f"developer:{tier}"] = {
@@ -272,7 +275,7 @@ JSON_BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/v1/admin/tier-requests/<int:request_id>/approve"): {},
     ("POST", "/v1/admin/tier-requests/<int:request_id>/deny"): {"reason": "security suite"},
-    ("PUT", "/v1/developer/webhook"): {"url": "http://127.0.0.1:9/sec-hook"},
+    ("PUT", "/v1/developer/webhook"): {"url": "http://127.0.0.1:9/sec-hook-moved"},
     ("POST", "/v1/developer/tier-requests"): {
         "tier": "trusted",
         "purpose": "debugging orders",
