@@ -50,8 +50,8 @@ def test_every_listed_call_answers_as_listed_and_a_refusal_changes_nothing(
     # every call starts from the same world: its effects are rolled back after it
     before = fingerprint.take()
     for line in read_inventory():
-        if line.audience not in audiences:
-            continue
+        if line.audience not in audiences or (line.method, line.rule) not in rules:
+            continue  # another group's, or a route gone (the test above names it)
         audience = line.audience
         url, kwargs = request_for(
             app, world, audience, line.method, rules[(line.method, line.rule)]
