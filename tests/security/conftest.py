@@ -23,7 +23,8 @@ def app(conn, app_settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world(app, make, clock) -> World:  # type: ignore[no-untyped-def]
-    return build_world(app, make, clock)
+    """Every token audience; the signed-in sessions only where a test asks (build_world)."""
+    return build_world(app, make, clock, sessions=False)
 
 
 @pytest.fixture

@@ -79,14 +79,14 @@ def test_bad_bodies_and_bad_queries_get_a_clean_4xx_that_changes_nothing(
     assert failed == []
 
 
-def test_an_oversized_body_is_a_413(app, world):
+def test_an_oversized_body_is_a_413(app, make, bearer):
     http = app.test_client(use_cookies=False)
     body = json.dumps({"users": [{"platform_user_id": "x" * app.config["MAX_CONTENT_LENGTH"]}]})
     response = http.post(
         "/v1/ingest/users",
         data=body,
         content_type="application/json",
-        headers=world.headers["platform"],
+        headers=bearer(make.client(kind="platform")),
     )
     assert response.status_code == 413
     _check(response, "/v1/ingest/users")

@@ -8,6 +8,7 @@ from security.hygiene import problems
 from security.world import (
     AUDIENCES,
     INVENTORY,
+    build_world,
     changed_tables,
     outcome_of,
     read_inventory,
@@ -42,8 +43,10 @@ GROUPS = [AUDIENCES[:3], AUDIENCES[3:6], AUDIENCES[6:]]
 
 @pytest.mark.parametrize("audiences", GROUPS, ids=lambda group: "+".join(group))
 def test_every_listed_call_answers_as_listed_and_a_refusal_changes_nothing(
-    app, conn, world, fingerprint, audiences
+    app, conn, make, clock, fingerprint, audiences
 ):
+    signed_in = {"user-session", "admin-session"} & set(audiences)
+    world = build_world(app, make, clock, sessions=bool(signed_in))
     rules = route_methods(app)
     http = app.test_client(use_cookies=False)
     wrong, dirty = [], []

@@ -102,8 +102,9 @@ PATH_OVERRIDES = {
 }
 
 
-def build_world(app: Any, make: Any, clock: Any) -> World:
-    """Every audience with real credentials, got through the real endpoints."""
+def build_world(app: Any, make: Any, clock: Any, *, sessions: bool = True) -> World:
+    """Every audience with real credentials, got through the real endpoints; without the two
+    signed-in sessions when `sessions` is false (they cost two password checks)."""
     http = app.test_client()
     now = datetime.now(UTC)
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
@@ -168,24 +169,9 @@ def build_world(app: Any, make: Any, clock: Any) -> World:
     activation = http.post(f"/v1/platform/users/{newcomer}/activation", headers=headers["platform"])
     assert activation.status_code == 200, activation.get_json()
 
-    # the session audiences: a signed-in user and a signed-in admin, each with its form token
-    browser = app.test_client()
-    signed_in = sign_in_user(browser, login, USER_PASSWORD, next_url="/privacy/")
-    assert signed_in.status_code == 303
-    user_cookie = browser.get_cookie("gateway_user_session")
-    admin_browser = app.test_client()
-    sign_in_admin(admin_browser, make, clock)
-    admin_cookie = admin_browser.get_cookie("gateway_admin_session", path="/admin")
-    assert user_cookie and admin_cookie
-    headers["user-session"] = {"Cookie": f"gateway_user_session={user_cookie.value}"}
-    headers["admin-session"] = {"Cookie": f"gateway_admin_session={admin_cookie.value}"}
-    bare = app.test_client(use_cookies=False)
-    csrf = {
-        "user-session": csrf_token(bare.get("/privacy/", headers=headers["user-session"])),
-        "admin-session": csrf_token(
-            bare.get("/admin/developers", headers=headers["admin-session"])
-        ),
-    }
+    csrf: dict[str, str] = {}
+    if sessions:
+        csrf = _sign_in(app, make, clock, login, headers)
     _, challenge = pkce_pair()
     authorize_query = urlencode(
         {
@@ -218,6 +204,29 @@ def build_world(app: Any, make: Any, clock: Any) -> World:
         authorize_query=authorize_query,
         values={"spare_developer": spare, "spare_client": spare_client.client_id},
     )
+
+
+def _sign_in(
+    app: Any, make: Any, clock: Any, login: str, headers: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """The session audiences: a signed-in user and a signed-in admin; their forms' tokens."""
+    browser = app.test_client()
+    signed_in = sign_in_user(browser, login, USER_PASSWORD, next_url="/privacy/")
+    assert signed_in.status_code == 303
+    user_cookie = browser.get_cookie("gateway_user_session")
+    admin_browser = app.test_client()
+    sign_in_admin(admin_browser, make, clock)
+    admin_cookie = admin_browser.get_cookie("gateway_admin_session", path="/admin")
+    assert user_cookie and admin_cookie
+    headers["user-session"] = {"Cookie": f"gateway_user_session={user_cookie.value}"}
+    headers["admin-session"] = {"Cookie": f"gateway_admin_session={admin_cookie.value}"}
+    bare = app.test_client(use_cookies=False)
+    return {
+        "user-session": csrf_token(bare.get("/privacy/", headers=headers["user-session"])),
+        "admin-session": csrf_token(
+            bare.get("/admin/developers", headers=headers["admin-session"])
+        ),
+    }
 
 
 def bearer_of(http: Any, credentials: Any) -> dict[str, str]:
