@@ -27,7 +27,10 @@ class TierSettingsSchema(Schema):
     retention_days = fields.Integer(validate=validate.Range(min=0, max=3650))
     redaction_policy = fields.String(
         validate=validate.Length(min=1, max=40),
-        metadata={"description": "A policy of gateway/redaction/policies.py; any other is a 422."},
+        metadata={
+            "description": "A redaction policy the gateway knows (`strict`, `standard` or "
+            "`trusted`); any other is a 422."
+        },
     )
     page_size = fields.Integer(validate=validate.Range(min=1, max=1000))
     rate_limit = fields.String(

@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from gateway.context import RequestContext
 from gateway.services import user_accounts as accounts_service
+from gateway.views.paging import no_query
 from gateway.views.protection import user_route
 
 bp = Blueprint("account", __name__)
@@ -15,6 +16,7 @@ bp = Blueprint("account", __name__)
 @user_route
 def me(ctx: RequestContext) -> dict[str, Any]:
     """Who the user token acts for."""
+    no_query()
     user_id = str(ctx.principal.user_id)
     return {
         "user_id": user_id,

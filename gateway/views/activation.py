@@ -11,6 +11,7 @@ from gateway.exceptions import InvalidInput, NotFound
 from gateway.models import SYSTEM
 from gateway.services import audit
 from gateway.services import user_accounts as accounts_service
+from gateway.views.bodies import no_body
 from gateway.views.protection import database, platform_route
 from gateway.web import csrf
 from gateway.web.pages import page, refused_form, web_page
@@ -22,6 +23,7 @@ bp = Blueprint("activation", __name__)
 @platform_route
 def issue_activation(ctx: RequestContext, user_id: str) -> dict[str, Any]:
     """A one-time link for the user (gateway id or platform user id) to set a password."""
+    no_body()
     activation = accounts_service.issue_activation(
         ctx.conn,
         actor=audit.Actor.of(ctx.principal),

@@ -14,8 +14,8 @@ from gateway.services import audit
 from gateway.services import developers as developers_service
 from gateway.services import oauth_clients as clients_service
 from gateway.services import skills as skills_service
-from gateway.views.bodies import json_body
-from gateway.views.paging import DEFAULT_LIMIT, cursor_position, page, query_args
+from gateway.views.bodies import json_body, no_body
+from gateway.views.paging import DEFAULT_LIMIT, cursor_position, no_query, page, query_args
 from gateway.views.protection import admin_route
 from schemas.admin_accounts import (
     AdminClientPageSchema,
@@ -96,6 +96,7 @@ def _detail(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
 @bp.get("/developers/<int:developer_id>")
 @admin_route
 def show_developer(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
+    no_query()
     return _detail(ctx, developer_id)
 
 
@@ -112,6 +113,7 @@ def suspend_developer(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
 @bp.delete("/developers/<int:developer_id>/suspension")
 @admin_route
 def reinstate_developer(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
+    no_body()
     account = developers_service.reinstate_developer(
         ctx.conn, actor=_actor(ctx), developer_id=developer_id
     )
@@ -205,6 +207,7 @@ def create_client(ctx: RequestContext) -> tuple[dict[str, Any], int]:
 @bp.get(f"/clients/{CLIENT_ID}")
 @admin_route
 def show_client(ctx: RequestContext, client_id: str) -> dict[str, Any]:
+    no_query()
     return _out(AdminClientSchema(), clients_service.get_client(ctx.conn, client_id=client_id))
 
 

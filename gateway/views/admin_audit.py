@@ -9,7 +9,7 @@ from gateway.context import RequestContext
 from gateway.exceptions import InvalidInput
 from gateway.models import Row
 from gateway.services import audit
-from gateway.views.paging import DEFAULT_LIMIT, cursor_position, page, query_args
+from gateway.views.paging import DEFAULT_LIMIT, cursor_position, no_query, page, query_args
 from gateway.views.protection import admin_route
 from schemas.admin_audit import AuditPageSchema, AuditQuerySchema, AuditVerdictSchema
 
@@ -70,6 +70,7 @@ def query_audit(ctx: RequestContext) -> dict[str, Any]:
 @bp.get("/audit/verify")
 @admin_route
 def verify_audit(ctx: RequestContext) -> dict[str, Any]:
+    no_query()
     verdict = audit.verify_audit_chain(ctx.conn)
     body: dict[str, Any] = AuditVerdictSchema().dump(asdict(verdict))
     return body

@@ -11,6 +11,7 @@ from gateway.context import RequestContext
 from gateway.exceptions import InvalidInput, NotFound
 from gateway.services import audit, tier_catalog, tier_requests, whitelist
 from gateway.views.bodies import json_body
+from gateway.views.paging import no_query
 from gateway.views.protection import admin_route
 from schemas.whitelist import (
     AdminTierListSchema,
@@ -67,6 +68,7 @@ def _query(schema: Schema) -> dict[str, Any]:
 @bp.get("/tiers")
 @admin_route
 def list_tiers(ctx: RequestContext) -> dict[str, Any]:
+    no_query()
     return _out(AdminTierListSchema(), {"tiers": tier_catalog.list_tiers(ctx.conn)})
 
 
@@ -81,6 +83,7 @@ def create_tier(ctx: RequestContext) -> tuple[dict[str, Any], int]:
 @bp.get(f"/tiers/{TIER}")
 @admin_route
 def show_tier(ctx: RequestContext, name: str) -> dict[str, Any]:
+    no_query()
     return _out(AdminTierSchema(), tier_catalog.get_tier(ctx.conn, name=name))
 
 
@@ -128,6 +131,7 @@ def grant_tier(ctx: RequestContext, developer_id: int) -> tuple[dict[str, Any], 
 @bp.get(f"/developers/{DEVELOPER}/grants")
 @admin_route
 def list_grants(ctx: RequestContext, developer_id: int) -> dict[str, Any]:
+    no_query()
     developer_id = _id(developer_id)
     return _out(GrantHistorySchema(), _history(ctx, developer_id))
 

@@ -20,7 +20,8 @@ from gateway.services import stats as stats_service
 from gateway.services import webhooks as webhooks_service
 from gateway.services import whitelist as whitelist_service
 from gateway.services.interactions import InteractionFilter
-from gateway.views.bodies import json_body
+from gateway.views.bodies import json_body, no_body
+from gateway.views.paging import no_query
 from gateway.views.protection import developer_read_route, developer_route
 from schemas.compiled import compile_dump
 from schemas.developers import (
@@ -77,6 +78,7 @@ def _out(schema: Schema, data: Any) -> dict[str, Any]:
 @bp.get("/developer")
 @developer_route
 def who_am_i(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    no_query()
     profile = developers_service.describe_developer(
         ctx.conn, developer_id=developer.id, now=ctx.now()
     )
@@ -101,6 +103,7 @@ def who_am_i(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
 @bp.get("/skills")
 @developer_route
 def list_skills(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    no_query()
     skills = skills_service.list_skills(ctx.conn, developer_id=developer.id)
     return _out(_SKILLS, {"skills": skills})
 
@@ -108,6 +111,7 @@ def list_skills(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
 @bp.get("/skills/<uuid:skill_id>")
 @developer_route
 def show_skill(ctx: RequestContext, developer: Developer, skill_id: Any) -> dict[str, Any]:
+    no_query()
     skill = skills_service.get_skill(ctx.conn, developer_id=developer.id, skill_id=str(skill_id))
     return _out(_SKILL, skill)
 
@@ -181,6 +185,7 @@ def list_interactions(ctx: RequestContext, developer: Developer, skill_id: Any) 
 def show_interaction(
     ctx: RequestContext, developer: Developer, skill_id: Any, interaction_id: Any
 ) -> dict[str, Any]:
+    no_query()
     item = interactions_service.read_interaction(
         ctx.conn,
         developer=developer,
@@ -199,6 +204,7 @@ def show_interaction(
 def show_conversation(
     ctx: RequestContext, developer: Developer, skill_id: Any, session: str
 ) -> dict[str, Any]:
+    no_query()
     turns = interactions_service.read_conversation(
         ctx.conn,
         developer=developer,
@@ -229,12 +235,14 @@ def put_webhook(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
 @bp.get("/developer/webhook")
 @developer_route
 def show_webhook(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    no_query()
     return _out(_WEBHOOK, webhooks_service.describe_webhook(ctx.conn, developer_id=developer.id))
 
 
 @bp.post("/developer/webhook/secret")
 @developer_route
 def rotate_webhook_secret(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    no_body()
     moment = ctx.now()
     grace = timedelta(hours=current_app.config["WEBHOOK_SECRET_GRACE_HOURS"])
     secret = webhooks_service.rotate_webhook_secret(

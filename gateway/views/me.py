@@ -15,7 +15,8 @@ from gateway.services import audit
 from gateway.services import consents as consents_service
 from gateway.services import deletions as deletions_service
 from gateway.services import my_interactions as my_interactions_service
-from gateway.views.bodies import json_body
+from gateway.views.bodies import json_body, no_body
+from gateway.views.paging import no_query
 from gateway.views.protection import user_route
 from schemas.access_log import AccessLogPageSchema, AccessLogQuerySchema
 from schemas.consents import ConsentListSchema, ConsentSchema, ConsentUpdateSchema
@@ -79,6 +80,7 @@ def _me(ctx: RequestContext) -> str:
 @bp.get("/consents")
 @user_route
 def list_consents(ctx: RequestContext) -> dict[str, Any]:
+    no_query()
     found = consents_service.list_my_consents(ctx.conn, user_id=_me(ctx))
     return out(_CONSENTS, {"consents": found})
 
@@ -100,6 +102,7 @@ def grant_consent(ctx: RequestContext, skill_id: Any) -> dict[str, Any]:
 @bp.delete("/consents/<uuid:skill_id>")
 @user_route
 def revoke_consent(ctx: RequestContext, skill_id: Any) -> dict[str, Any]:
+    no_body()
     state = consents_service.withdraw_consent(
         ctx.conn,
         actor=audit.Actor.of(ctx.principal),
@@ -189,6 +192,7 @@ def list_interactions(ctx: RequestContext) -> dict[str, Any]:
 @bp.delete("/interactions")
 @user_route
 def delete_interactions(ctx: RequestContext) -> dict[str, Any]:
+    no_body()
     since, until = deletion_range(query_args(_DELETION_QUERY))
     receipt = deletions_service.delete_interactions(
         ctx.conn,
@@ -204,6 +208,7 @@ def delete_interactions(ctx: RequestContext) -> dict[str, Any]:
 @bp.get("/deletions")
 @user_route
 def list_deletions(ctx: RequestContext) -> dict[str, Any]:
+    no_query()
     found = deletions_service.list_deletions(ctx.conn, user_id=_me(ctx))
     return out(_RECEIPTS, {"deletions": found})
 
@@ -211,6 +216,7 @@ def list_deletions(ctx: RequestContext) -> dict[str, Any]:
 @bp.get("/deletions/<uuid:deletion_id>")
 @user_route
 def show_deletion(ctx: RequestContext, deletion_id: Any) -> dict[str, Any]:
+    no_query()
     status = deletions_service.deletion_status(
         ctx.conn, user_id=_me(ctx), deletion_id=str(deletion_id)
     )

@@ -24,6 +24,13 @@ def query_args(schema: Schema) -> dict[str, Any]:
     return args
 
 
+def no_query() -> None:
+    """Refuse a query string on a route that takes none: any parameter is a 422, so that a
+    filter or page size the caller meant to apply is never silently ignored (rule 9)."""
+    if request.args:
+        raise InvalidInput(details={name: ["Unknown field."] for name in sorted(request.args)[:20]})
+
+
 def _key() -> bytes:
     secret: str = current_app.config["SECRET_KEY"]
     return secret.encode()

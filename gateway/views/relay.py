@@ -10,7 +10,7 @@ from gateway.services import audit
 from gateway.services import consents as consents_service
 from gateway.services import deletions as deletions_service
 from gateway.services import users as users_service
-from gateway.views.bodies import json_body
+from gateway.views.bodies import json_body, no_body
 from gateway.views.me import deletion_range, keyring, out, query_args, receipt_body
 from gateway.views.protection import platform_route
 from schemas.consents import ConsentSchema, ConsentUpdateSchema
@@ -45,6 +45,7 @@ def grant_consent(ctx: RequestContext, user_id: str, skill_id: Any) -> dict[str,
 @bp.delete("/<user_id>/consents/<uuid:skill_id>")
 @platform_route
 def revoke_consent(ctx: RequestContext, user_id: str, skill_id: Any) -> dict[str, Any]:
+    no_body()
     state = consents_service.withdraw_consent(
         ctx.conn,
         actor=audit.Actor.of(ctx.principal),
@@ -58,6 +59,7 @@ def revoke_consent(ctx: RequestContext, user_id: str, skill_id: Any) -> dict[str
 @bp.delete("/<user_id>/interactions")
 @platform_route
 def delete_interactions(ctx: RequestContext, user_id: str) -> dict[str, Any]:
+    no_body()
     since, until = deletion_range(query_args(_DELETION_QUERY))
     receipt = deletions_service.delete_interactions(
         ctx.conn,

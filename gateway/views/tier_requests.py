@@ -9,6 +9,7 @@ from gateway.context import RequestContext
 from gateway.models import Developer
 from gateway.services import audit, tier_requests
 from gateway.views.bodies import json_body
+from gateway.views.paging import no_query
 from gateway.views.protection import developer_route
 from schemas.whitelist import TierRequestCreateSchema, TierRequestListSchema, TierRequestSchema
 
@@ -34,6 +35,7 @@ def request_tier(ctx: RequestContext, developer: Developer) -> tuple[dict[str, A
 @bp.get("/developer/tier-requests")
 @developer_route
 def list_my_tier_requests(ctx: RequestContext, developer: Developer) -> dict[str, Any]:
+    no_query()
     mine = tier_requests.list_requests(ctx.conn, developer_id=developer.id)
     body: dict[str, Any] = TierRequestListSchema().dump({"requests": mine})
     return body
