@@ -134,16 +134,25 @@ def test_linked_sequences_answer_as_documented(app, tokens, conn):
                 )
             return output
 
-    Workflow.run(
-        settings=settings(
-            phases=[Phase.generate],  # no shrinking: a replay meets other tokens and times
-            max_examples=EXAMPLES,
-            stateful_step_count=STEPS,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
+    def covered() -> bool:
+        return len(followed) >= 3 and any(" -> [201] " in link for link in followed)
+
+    # a run of EXAMPLES random scenarios now and then follows no link from a 201: up to two
+    # more runs, so that what is asserted below is always exercised (every run's answers are
+    # checked all the same)
+    for _ in range(3):
+        Workflow.run(
+            settings=settings(
+                phases=[Phase.generate],  # no shrinking: a replay meets other tokens and times
+                max_examples=EXAMPLES,
+                stateful_step_count=STEPS,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
         )
-    )
+        if covered():
+            break
 
     # the run followed links, with the values they carry, and got past the guards
     assert sum(followed.values()) >= 1, (followed, statuses)

@@ -12,6 +12,7 @@ import pyotp
 import pytest
 from browser import console_errors
 from factories import ADMIN_PASSWORD, USER_PASSWORD
+from pages import click_and_wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from tokens import pkce_pair
@@ -58,7 +59,7 @@ def test_an_admin_signs_in_with_the_second_factor(live_url, browser, make, scree
     shoot(browser, screenshots, "admin-code")
     code = pyotp.TOTP(admin.totp_secret).now()
     browser.find_element(By.ID, "code").send_keys(code)
-    browser.find_element(By.ID, "verify").click()
+    click_and_wait(browser, browser.find_element(By.ID, "verify"))
 
     assert urlsplit(browser.current_url).path == "/admin/account"
     assert browser.find_element(By.ID, "account-name").text == admin.name
@@ -81,10 +82,10 @@ def test_a_wrong_code_keeps_the_admin_out(live_url, browser, make):
     browser.get(f"{live_url}/admin/sign-in")
     browser.find_element(By.ID, "name").send_keys(admin.name)
     browser.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
-    browser.find_element(By.ID, "continue").click()
+    click_and_wait(browser, browser.find_element(By.ID, "continue"))
     right = pyotp.TOTP(admin.totp_secret).now()
     browser.find_element(By.ID, "code").send_keys(f"{(int(right) + 7) % 1_000_000:06d}")
-    browser.find_element(By.ID, "verify").click()
+    click_and_wait(browser, browser.find_element(By.ID, "verify"))
 
     assert "not right" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
     browser.get(f"{live_url}/admin/account")
@@ -117,13 +118,13 @@ def test_a_user_signs_in_through_authorize_and_the_app_gets_a_token(
     shoot(browser, screenshots, "user-sign-in")
     browser.find_element(By.ID, "login").send_keys(login)
     browser.find_element(By.ID, "password").send_keys(USER_PASSWORD)
-    browser.find_element(By.ID, "sign-in").click()
+    click_and_wait(browser, browser.find_element(By.ID, "sign-in"))
 
     assert urlsplit(browser.current_url).path == "/oauth/authorize"
     assert "Allow" in browser.find_element(By.TAG_NAME, "h1").text
     shoot(browser, screenshots, "user-authorize")
     assert console_errors(browser) == []
-    browser.find_element(By.ID, "allow").click()
+    click_and_wait(browser, browser.find_element(By.ID, "allow"))
 
     landed = urlsplit(browser.current_url)
     assert f"{landed.scheme}://{landed.netloc}{landed.path}" == callback
@@ -154,4 +155,3 @@ def test_the_sign_in_page_fits_a_phone_screen(live_url, browser, screenshots):
     assert overflow <= 0
     shoot(browser, screenshots, "user-sign-in-phone")
     assert console_errors(browser) == []
-
