@@ -109,7 +109,12 @@ class PooledDatabase:
             "-c TimeZone=UTC "
             # optional filters ("%(x)s IS NULL OR …") make generic plans sort whole windows;
             # plan every execution with its real parameters
-            "-c plan_cache_mode=force_custom_plan"
+            "-c plan_cache_mode=force_custom_plan "
+            # the developer page is planned over every monthly partition, so its estimated
+            # cost passes jit_above_cost once a skill has a year of history, and PostgreSQL
+            # then compiles the plan on every execution: ~90 ms of a page that takes 10-27 ms
+            # without (measured at 5,000,000 interactions, README "Performance of the read path")
+            "-c jit=off"
         )
         self.conninfo = conninfo  # for a connection of its own, as the worker's LISTEN needs
         self.timeout = timeout
