@@ -35,9 +35,10 @@ same noise.
 
 --scale N then grows the same skill's history to N interactions (`grow`: a year of months, each
 loaded by the server into tables of its own, indexed once and attached as that month's
-partitions; outside the tier's 30 days, so the page served stays the same 50 rows), checks
-every side still serves the same ids, and measures every side again: p50 at N over p50 at
---interactions, per side, in one run.
+partitions; outside the tier's 30 days, so the page served stays the same 50 rows), prints
+the EXPLAIN ANALYZE of the gateway's page statement (as the app role, from its generic plan)
+with jit on and off, checks every side still serves the same ids, and measures every side
+again: p50 at N over p50 at --interactions, per side, in one run.
 
 --profile adds one more round of each gateway side (not counted above) with py-spy recording
 every worker (`py-spy record --subprocesses --idle --full-filenames`, raw stacks) and prints
@@ -1120,6 +1121,61 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "BENCH_"))}
 
 
+_PLAN_LINES = re.compile(r"^(Limit|JIT:|  Functions|  Timing|Execution Time)")
+
+
+def page_plans(owner_url: str, world: World) -> dict[str, list[str]]:
+    """EXPLAIN ANALYZE of the gateway's page statement as it runs it, with jit on and off.
+
+    As the app role with the developer bound, from its prepared generic plan (as
+    repositories/interactions.list_readable runs it): the plan's estimated cost, what JIT
+    compiled and what it took, and the execution time, by jit setting.
+    """
+    from gateway import db, migrate
+    from gateway.models import Principal
+    from gateway.repositories import interactions as interactions_repo
+
+    query = interactions_repo._list_query((False,) * (len(interactions_repo._FILTERS) + 2))
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    statement = re.sub(r"%\((\w+)\)s", number, query.decode())
+    params = {
+        "developer_id": world.developer_id,
+        "skill_id": world.skill_id,
+        "not_before": datetime.now(UTC) - timedelta(days=30),
+        "policy": TIER,
+        "limit": PAGE + 1,
+    }
+    plans = {}
+    for jit in ("on", "off"):
+        with psycopg.connect(
+            make_conninfo(owner_url, user=migrate.APP_ROLE),
+            autocommit=True,
+            row_factory=dict_row,
+            options=f"-c jit={jit}",
+        ) as conn:
+            with conn.transaction():
+                principal = Principal(
+                    "developer", client_id=world.client_id, developer_id=world.developer_id
+                )
+                db.bind_principal(conn, principal)
+                conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                conn.execute(f"PREPARE bench_page AS {statement}")  # type: ignore[call-overload]
+                explain = "EXPLAIN (ANALYZE) EXECUTE bench_page({})".format(
+                    ", ".join(["%s"] * len(names))
+                )
+                cursor = psycopg.ClientCursor(conn)
+                for _ in range(3):  # the last of three: nothing left to read from disk
+                    rows = cursor.execute(explain, [params[n] for n in names]).fetchall()
+            plans[jit] = [row["QUERY PLAN"] for row in rows if _PLAN_LINES.match(row["QUERY PLAN"])]
+    return plans
+
+
 def scale_rounds(
     args: argparse.Namespace,
     owner_url: str,
@@ -1137,6 +1193,10 @@ def scale_rounds(
         f"added {added} interactions (with their {TIER} forms) in {took:.0f} s "
         f"({added / max(took, 1e-9):.0f} rows/s)"
     )
+    for jit, lines in page_plans(owner_url, world).items():
+        print(f"the page's plan with jit {jit}:")
+        for line in lines:
+            print(f"    {line.strip()}")
     servers = [*gateways, bare]
     for server in servers:
         if page_ids(server) != page_ids(bare):

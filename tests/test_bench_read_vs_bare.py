@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,7 +85,8 @@ def test_profile_counts_only_samples_inside_requests_and_names_their_step() -> N
 
 @pytest.mark.slow
 def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str) -> None:
-    """Seeds through the write path, serves both sides under gunicorn, loads them, cleans up."""
+    """Seeds through the write path, serves both sides under gunicorn, loads them, grows the
+    history and loads them again, cleans up."""
     bench = subprocess.Popen(
         [
             sys.executable,
@@ -105,6 +107,8 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
             "2",
             "--load",
             "python",
+            "--scale",
+            "600",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -119,6 +123,11 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
     assert "gateway/bare pages/s: " in output
     assert "gateway/bare pages per CPU second: " in output
     assert "WARNING" not in output  # no request failed, none was throttled
+    # --scale: grown, the page statement's plans shown, both sides measured again
+    assert "added 540 interactions" in output
+    assert re.search(r"the page's plan with jit off:\n    Limit .*\n    Execution Time", output)
+    assert "gateway p50 at 600 / p50 at 60: " in output
+    assert "bare p50 at 600 / p50 at 60: " in output
     with psycopg.connect(owner_url) as conn:
         left = conn.execute(
             "SELECT count(*) FROM pg_database WHERE datname = %s",
