@@ -2,7 +2,7 @@
 
     python bench/read_vs_bare.py [--database-url URL] [--interactions 10000] [--rounds 5]
                                  [--seconds 10] [--connections 16] [--workers 4] [--profile]
-                                 [--variant DIR ...]
+                                 [--variant DIR ...] [--scale 5000000]
 
 In one run, on the PostgreSQL server at --database-url (default the local one):
 
@@ -33,6 +33,13 @@ one more side in the same rounds, named after its folder, and prints its ratio t
 and to the gateway: a change to the read path measured against the code it changes, under the
 same noise.
 
+--scale N then grows the same skill's history to N interactions (`grow`: a year of months, each
+loaded by the server into tables of its own, indexed once and attached as that month's
+partitions; outside the tier's 30 days, so the page served stays the same 50 rows), prints
+the EXPLAIN ANALYZE of the gateway's page statement (as the app role, from its generic plan)
+with jit on and off, checks every side still serves the same ids, and measures every side
+again: p50 at N over p50 at --interactions, per side, in one run.
+
 --profile adds one more round of each gateway side (not counted above) with py-spy recording
 every worker (`py-spy record --subprocesses --idle --full-filenames`, raw stacks) and prints
 where a request's wall time inside the worker goes: by step of the read path (with the part
@@ -47,6 +54,7 @@ import argparse
 import asyncio
 import base64
 import inspect
+import itertools
 import json
 import os
 import random
@@ -61,7 +69,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -393,100 +401,187 @@ def seed(owner_url: str, n: int) -> World:
     )
 
 
-_GROW_BATCH = 200_000  # rows per statement: one transaction each, progress between them
+_GROW_MONTHS = 12  # the added history: this many whole months before the seeded ones
+_GROW_SOURCE = "bench_grow_source"
+
+# The seeded interactions with their stored form of the bench tier's policy, numbered: what the
+# added history copies.
+_GROW_SOURCE_SQL = """
+CREATE TABLE {source} AS
+SELECT i.skill_id, i.user_id, i.session_id, i.utterance, i.response, i.intent, i.slots,
+       i.outcome, i.order_ref, i.sensitive_category, i.device_serial, t.policy, t.version,
+       t.utterance AS t_utterance, t.response AS t_response, t.slots AS t_slots,
+       t.utterance_ref_hidden, t.response_ref_hidden, t.slots_ref_hidden,
+       (row_number() OVER (ORDER BY i.id)) - 1 AS k
+FROM interactions i
+JOIN interaction_texts t
+  ON t.interaction_id = i.id AND t.occurred_at = i.occurred_at AND t.policy = %(policy)s
+WHERE i.skill_id = %(skill_id)s
+"""
+
+# One month of history into two standalone tables without indexes: row g copies source row
+# (g + offset) mod n with a new id, its time spread evenly over the month.
+_GROW_MONTH_SQL = """
+WITH n AS (SELECT count(*) AS n FROM {source}),
+gen AS MATERIALIZED (
+    SELECT gen_random_uuid() AS id, g,
+           %(start)s::timestamptz + make_interval(secs => (g + 0.5) * %(step)s) AS at
+    FROM generate_series(0, %(count)s - 1) g
+),
+copies AS MATERIALIZED (
+    SELECT gen.id, gen.at, s.*
+    FROM gen, n, {source} s WHERE s.k = (gen.g + %(offset)s) %% n.n
+),
+added AS (
+    INSERT INTO {interactions} (id, skill_id, user_id, session_id, occurred_at, utterance,
+                                response, intent, slots, outcome, order_ref,
+                                sensitive_category, device_serial)
+    SELECT id, skill_id, user_id, session_id, at, utterance, response, intent, slots, outcome,
+           order_ref, sensitive_category, device_serial
+    FROM copies
+)
+INSERT INTO {texts} (interaction_id, occurred_at, skill_id, policy, version, utterance,
+                     response, slots, utterance_ref_hidden, response_ref_hidden,
+                     slots_ref_hidden)
+SELECT id, at, skill_id, policy, version, t_utterance, t_response, t_slots,
+       utterance_ref_hidden, response_ref_hidden, slots_ref_hidden
+FROM copies
+"""
+
+_PARENT_INDEXES_SQL = """
+SELECT pg_get_indexdef(x.indexrelid), pg_get_constraintdef(c.oid)
+FROM pg_index x
+LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+WHERE x.indrelid = %s::regclass
+"""
+_ON_PARENT = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ ")
+
+
+def month_start(at: datetime, months_later: int = 0) -> datetime:
+    """The first instant (UTC) of the month `months_later` months after the one of `at`."""
+    index = at.year * 12 + at.month - 1 + months_later
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def _like_parent(conn: psycopg.Connection[Any], parent: str, table: str) -> list[str]:
+    """The statements that give `table` the primary key and indexes of the partitioned
+    `parent`: built in one go over a loaded month, ATTACH PARTITION adopts them."""
+    statements = []
+    for definition, constraint in conn.execute(_PARENT_INDEXES_SQL, (parent,)).fetchall():
+        if constraint is not None:
+            statements.append(f"ALTER TABLE {table} ADD {constraint}")
+        else:
+            statements.append(_ON_PARENT.sub(rf"CREATE \1INDEX ON {table} ", definition))
+    return statements
+
+
+def _grow_month(owner_url: str, start: datetime, count: int, offset: int) -> None:
+    """Load `count` interactions and their forms as a new month's partitions, from `start`."""
+    end = month_start(start, 1)
+    suffix = start.strftime("%Y_%m")
+    # named as gateway_ensure_interaction_month names a month's partitions
+    tables = [
+        ("interactions", f"interactions_{suffix}"),
+        ("interaction_texts", f"interaction_texts_{suffix}"),
+    ]
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        with conn.transaction():
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE {} (LIKE interactions INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+                ).format(sql.Identifier(tables[0][1]))
+            )
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE {} (LIKE interaction_texts "
+                    "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)"
+                ).format(sql.Identifier(tables[1][1]))
+            )
+            conn.execute(
+                sql.SQL(_GROW_MONTH_SQL).format(
+                    source=sql.Identifier(_GROW_SOURCE),
+                    interactions=sql.Identifier(tables[0][1]),
+                    texts=sql.Identifier(tables[1][1]),
+                ),
+                {
+                    "start": start,
+                    "step": (end - start).total_seconds() / count,
+                    "count": count,
+                    "offset": offset,
+                },
+            )
+            for parent, table in tables:
+                for statement in _like_parent(conn, parent, table):
+                    conn.execute(statement)  # type: ignore[call-overload]
+            # ATTACH checks that every row lies in the month, and the forms' foreign key
+            for parent, table in tables:
+                conn.execute(
+                    sql.SQL(
+                        "ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})"
+                    ).format(
+                        sql.Identifier(parent),
+                        sql.Identifier(table),
+                        sql.Literal(start),
+                        sql.Literal(end),
+                    )
+                )
+            conn.execute(sql.SQL("ANALYZE {}, {}").format(*(sql.Identifier(t) for _, t in tables)))
 
 
 def grow(owner_url: str, world: World, total: int) -> tuple[int, float]:
     """Add interactions of the bench's skill until the database holds `total`; (added, seconds).
 
     For the scale figure: the same skill's history grows, as a busy skill's does. Every added
-    interaction copies the text, user and stored `standard` form of a seeded one (so each
-    row is as wide as real ones and every user still consents), with a new id and a time
-    spread over the year before the seeded window: partitions for every month, almost all of
-    it outside the standard tier's 30 days, so the page served is the same 50 rows. Written by
-    the server itself (INSERT … SELECT over generate_series, the interaction and its form in
-    one statement, as the bulk path's COPY staging lands them) under a SYSTEM binding:
-    nothing crosses the socket, which is what makes millions of rows a matter of minutes.
+    interaction copies the raw text, user and stored form of the bench tier's policy of a
+    seeded one (so each row is as wide as real ones, every user still consents and the form
+    the read path joins is the one ingest made for that text), with a new id and a time in one
+    of the 12 whole months before the seeded ones: all of it outside the standard tier's 30
+    days, so the page served is the same 50 rows. (Only that policy's form is copied: the
+    other two would triple the load and no side of the bench reads them.)
+
+    Each month is written by the server itself (INSERT … SELECT over generate_series into a
+    standalone table per parent, no index yet), indexed in one go, and attached as that
+    month's partition: nothing crosses the socket and no index is updated row by row, which
+    is what makes millions of rows a matter of minutes. Two months load at a time.
     """
     began = time.perf_counter()
-    with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
-        row = conn.execute("SELECT count(*) AS n FROM interactions").fetchone()
-        have = int(row["n"]) if row else 0
-        if total <= have:
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*), min(occurred_at) FROM interactions").fetchone()
+        have, oldest = (int(row[0]), row[1]) if row else (0, None)
+        if total <= have or oldest is None:
             return 0, 0.0
         with conn.transaction():
-            _bind_system(conn)
-            for months_back in range(0, 14):
-                conn.execute(
-                    "SELECT gateway_ensure_interaction_month(now() - make_interval(months => %s))",
-                    (months_back,),
-                )
-        added = 0
-        need = total - have
-        # the seeded window is the last 25 days; the added history ends a day before it
-        span = (365 - 26) * 86400.0
-        while added < need:
-            batch = min(_GROW_BATCH, need - added)
-            with conn.transaction():
-                _bind_system(conn)
-                conn.execute(
-                    """
-                    WITH src AS (
-                        SELECT i.skill_id, i.user_id, i.session_id, i.utterance, i.response,
-                               i.intent, i.slots, i.outcome, i.order_ref, t.version,
-                               t.utterance AS t_utterance, t.response AS t_response,
-                               t.slots AS t_slots, t.utterance_ref_hidden,
-                               t.response_ref_hidden, t.slots_ref_hidden,
-                               (row_number() OVER (ORDER BY i.id)) - 1 AS k
-                        FROM interactions i
-                        JOIN interaction_texts t
-                          ON t.interaction_id = i.id AND t.occurred_at = i.occurred_at
-                         AND t.policy = %(policy)s
-                        WHERE i.skill_id = %(skill_id)s
-                          AND i.occurred_at > now() - interval '26 days'
-                    ),
-                    n AS (SELECT count(*) AS n FROM src),
-                    gen AS MATERIALIZED (
-                        SELECT gen_random_uuid() AS id, g,
-                               now() - interval '26 days'
-                                 - make_interval(secs => (g * %(step)s)::double precision) AS at
-                        FROM generate_series(%(first)s, %(last)s) g
-                    ),
-                    added AS (
-                        INSERT INTO interactions (id, skill_id, user_id, session_id, occurred_at,
-                                                  utterance, response, intent, slots, outcome,
-                                                  order_ref)
-                        SELECT gen.id, src.skill_id, src.user_id, src.session_id, gen.at,
-                               src.utterance, src.response, src.intent, src.slots, src.outcome,
-                               src.order_ref
-                        FROM gen, n, src WHERE src.k = gen.g %% n.n
-                    )
-                    INSERT INTO interaction_texts (interaction_id, occurred_at, skill_id, policy,
-                                                   version, utterance, response, slots,
-                                                   utterance_ref_hidden, response_ref_hidden,
-                                                   slots_ref_hidden)
-                    SELECT gen.id, gen.at, src.skill_id, %(policy)s, src.version,
-                           src.t_utterance, src.t_response, src.t_slots,
-                           src.utterance_ref_hidden, src.response_ref_hidden,
-                           src.slots_ref_hidden
-                    FROM gen, n, src
-                    WHERE src.k = gen.g %% n.n
-                    """,
-                    {
-                        "policy": TIER,
-                        "skill_id": world.skill_id,
-                        "first": added,
-                        "last": added + batch - 1,
-                        "step": span / need,
-                    },
-                )
-            added += batch
-            print(
-                f"  grown by {added} of {need} in {time.perf_counter() - began:.0f} s",
-                flush=True,
+            conn.execute(
+                sql.SQL(_GROW_SOURCE_SQL).format(source=sql.Identifier(_GROW_SOURCE)),
+                {"policy": TIER, "skill_id": world.skill_id},
             )
-        conn.execute("ANALYZE interactions")
-        conn.execute("ANALYZE interaction_texts")
+    need = total - have
+    first = month_start(oldest, -_GROW_MONTHS)
+    months = [
+        (month_start(first, m), need // _GROW_MONTHS + (m < need % _GROW_MONTHS))
+        for m in range(_GROW_MONTHS)
+    ]
+    done = 0
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            loads = [
+                pool.submit(_grow_month, owner_url, start, count, offset)
+                for offset, (start, count) in zip(
+                    itertools.accumulate([0] + [c for _, c in months]), months, strict=False
+                )
+                if count
+            ]
+            for load in as_completed(loads):
+                load.result()
+                done += 1
+                took = time.perf_counter() - began
+                print(f"  grown by {done} of {len(loads)} months in {took:.0f} s", flush=True)
+    finally:
+        with psycopg.connect(owner_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(_GROW_SOURCE)))
+            conn.execute("ANALYZE interactions")
+            conn.execute("ANALYZE interaction_texts")
     return need, time.perf_counter() - began
 
 
@@ -1026,42 +1121,107 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "BENCH_"))}
 
 
+_PLAN_LINES = re.compile(r"^(Limit|JIT:|  Functions|  Timing|Execution Time)")
+
+
+def page_plans(owner_url: str, world: World) -> dict[str, list[str]]:
+    """EXPLAIN ANALYZE of the gateway's page statement as it runs it, with jit on and off.
+
+    As the app role with the developer bound, from its prepared generic plan (as
+    repositories/interactions.list_readable runs it): the plan's estimated cost, what JIT
+    compiled and what it took, and the execution time, by jit setting.
+    """
+    from gateway import db, migrate
+    from gateway.models import Principal
+    from gateway.repositories import interactions as interactions_repo
+
+    query = interactions_repo._list_query((False,) * (len(interactions_repo._FILTERS) + 2))
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    statement = re.sub(r"%\((\w+)\)s", number, query.decode())
+    params = {
+        "developer_id": world.developer_id,
+        "skill_id": world.skill_id,
+        "not_before": datetime.now(UTC) - timedelta(days=30),
+        "policy": TIER,
+        "limit": PAGE + 1,
+    }
+    plans = {}
+    for jit in ("on", "off"):
+        with psycopg.connect(
+            make_conninfo(owner_url, user=migrate.APP_ROLE),
+            autocommit=True,
+            row_factory=dict_row,
+            options=f"-c jit={jit}",
+        ) as conn:
+            with conn.transaction():
+                principal = Principal(
+                    "developer", client_id=world.client_id, developer_id=world.developer_id
+                )
+                db.bind_principal(conn, principal)
+                conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                conn.execute(f"PREPARE bench_page AS {statement}")  # type: ignore[call-overload]
+                explain = "EXPLAIN (ANALYZE) EXECUTE bench_page({})".format(
+                    ", ".join(["%s"] * len(names))
+                )
+                cursor = psycopg.ClientCursor(conn)
+                for _ in range(3):  # the last of three: nothing left to read from disk
+                    rows = cursor.execute(explain, [params[n] for n in names]).fetchall()
+            plans[jit] = [row["QUERY PLAN"] for row in rows if _PLAN_LINES.match(row["QUERY PLAN"])]
+    return plans
+
+
 def scale_rounds(
     args: argparse.Namespace,
     owner_url: str,
     world: World,
-    gw: Server,
+    gateways: list[Server],
     bare: Server,
     script: Path | None,
     monitor: psycopg.Connection[Any],
     small: dict[str, list[Result]],
 ) -> None:
-    """Grow the database to --scale interactions, measure both sides again, print the figure."""
+    """Grow the database to --scale interactions, measure every side again, print the figures."""
     print(f"\nscale: growing to {args.scale} interactions")
     added, took = grow(owner_url, world, args.scale)
-    print(f"added {added} interactions (with their standard forms) in {took:.0f} s")
-    for server in (gw, bare):
+    print(
+        f"added {added} interactions (with their {TIER} forms) in {took:.0f} s "
+        f"({added / max(took, 1e-9):.0f} rows/s)"
+    )
+    for jit, lines in page_plans(owner_url, world).items():
+        print(f"the page's plan with jit {jit}:")
+        for line in lines:
+            print(f"    {line.strip()}")
+    servers = [*gateways, bare]
+    for server in servers:
         if page_ids(server) != page_ids(bare):
             sys.exit(f"after growing, {server.name} serves other rows than bare")
         if args.warmup > 0:
             drive(server, args.warmup, args.connections, script)
-    large: dict[str, list[Result]] = {gw.name: [], bare.name: []}
+    large: dict[str, list[Result]] = {server.name: [] for server in servers}
+    width = max(8, *(len(server.name) for server in servers))
     columns = (
         f"{'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}   "
         f"{'CPU ms/page: app':>16} {'db':>6} {'total':>6}"
     )
-    print(f"\n{'round':>5} {'side':8} {columns}   (at {args.scale} interactions)")
+    print(f"\n{'round':>5} {'side':{width}} {columns}   (at {args.scale} interactions)")
     for number in range(1, args.rounds + 1):
-        for server in (gw, bare):
+        for server in servers:
             result = drive(server, args.seconds, args.connections, script, monitor)
             large[server.name].append(result)
-            print(f"{number:5d} {server.name:8} {_row([result])}")
+            print(f"{number:5d} {server.name:{width}} {_row([result])}")
     print(f"\nmedian over {args.rounds} rounds at {args.scale} interactions")
     for name, values in large.items():
-        print(f"{name:8} {_row(values)}")
-    rates = [a.rate / b.rate for a, b in zip(large[gw.name], large[bare.name], strict=True)]
-    print(f"gateway/bare pages/s at {args.scale}: {statistics.median(rates):.3f}")
-    for name in (gw.name, bare.name):
+        print(f"{name:{width}} {_row(values)}")
+    for server in gateways:
+        rates = [a.rate / b.rate for a, b in zip(large[server.name], large[bare.name], strict=True)]
+        print(f"{server.name}/bare pages/s at {args.scale}: {statistics.median(rates):.3f}")
+    for name in large:
         before = statistics.median(r.p50_ms for r in small[name])
         after = statistics.median(r.p50_ms for r in large[name])
         print(
@@ -1099,9 +1259,9 @@ def main() -> None:
         "--scale",
         type=int,
         default=0,
-        help="after the rounds, grow the database to this many interactions (server-side "
-        "INSERT … SELECT) and measure the gateway and bare sides again: p50 at this size "
-        "over p50 at --interactions, in the same run",
+        help="after the rounds, grow the database to this many interactions (a year of "
+        "history loaded server-side as month partitions, see grow) and measure every side "
+        "again: p50 at this size over p50 at --interactions, in the same run",
     )
     parser.add_argument("--profile", action="store_true", help="add a py-spy gateway round")
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples/s")
@@ -1283,7 +1443,7 @@ def main() -> None:
             )
 
         if args.scale > args.interactions:
-            scale_rounds(args, owner_url, world, gw, bare, script, monitor, results)
+            scale_rounds(args, owner_url, world, gateways, bare, script, monitor, results)
 
         for server in gateways if args.profile else []:
             profile_round(

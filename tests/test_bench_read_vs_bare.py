@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from types import ModuleType
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
 
 _BENCH = Path(__file__).resolve().parents[1] / "bench" / "read_vs_bare.py"
 
@@ -82,7 +85,8 @@ def test_profile_counts_only_samples_inside_requests_and_names_their_step() -> N
 
 @pytest.mark.slow
 def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str) -> None:
-    """Seeds through the write path, serves both sides under gunicorn, loads them, cleans up."""
+    """Seeds through the write path, serves both sides under gunicorn, loads them, grows the
+    history and loads them again, cleans up."""
     bench = subprocess.Popen(
         [
             sys.executable,
@@ -103,6 +107,8 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
             "2",
             "--load",
             "python",
+            "--scale",
+            "600",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -117,9 +123,139 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
     assert "gateway/bare pages/s: " in output
     assert "gateway/bare pages per CPU second: " in output
     assert "WARNING" not in output  # no request failed, none was throttled
+    # --scale: grown, the page statement's plans shown, both sides measured again
+    assert "added 540 interactions" in output
+    assert re.search(r"the page's plan with jit off:\n    Limit .*\n    Execution Time", output)
+    assert "gateway p50 at 600 / p50 at 60: " in output
+    assert "bare p50 at 600 / p50 at 60: " in output
     with psycopg.connect(owner_url) as conn:
         left = conn.execute(
             "SELECT count(*) FROM pg_database WHERE datname = %s",
             (f"gateway_bench_vs_bare_{bench.pid}",),
         ).fetchone()
     assert left == (0,)
+
+
+@pytest.mark.slow
+def test_grown_history_is_attached_indexed_and_holds_the_forms_ingest_makes(
+    owner_url: str,
+) -> None:
+    """--scale's loader: every added interaction has the stored form of the bench's policy that
+    the redaction service makes for its text, in month partitions with all their indexes, and
+    the page both sides serve is unchanged."""
+    from gateway import migrate
+    from gateway.repositories import interactions as interactions_repo
+    from gateway.services import redaction
+
+    bench = _load_bench()
+    name = f"gateway_test_bench_grow_{os.getpid()}"
+    with psycopg.connect(owner_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    url = make_conninfo(owner_url, dbname=name)
+    try:
+        migrate.upgrade(url, binding_key=bench.binding_key())
+        world = bench.seed(url, 60)
+        page = bench._BARE_SQL["redacted"]
+        params = {"skill_id": world.skill_id, "policy": bench.TIER, "limit": 50}
+        with psycopg.connect(url) as conn:
+            page_before = conn.execute(page, params).fetchall()
+            (seeded_since,) = conn.execute("SELECT min(occurred_at) FROM interactions").fetchone()
+
+        added, _ = bench.grow(url, world, 300)
+
+        assert added == 240
+        with psycopg.connect(url, row_factory=dict_row) as conn:
+            assert conn.execute(page, params).fetchall() == [
+                dict(
+                    zip(
+                        (
+                            "id",
+                            "occurred_at",
+                            "user_id",
+                            "utterance",
+                            "intent",
+                            "outcome",
+                            "order_ref",
+                        ),
+                        row,
+                        strict=True,
+                    )
+                )
+                for row in page_before
+            ]
+            grown = conn.execute(
+                """
+                SELECT i.id, i.occurred_at, i.skill_id, i.utterance, i.response, i.slots,
+                       i.order_ref, t.policy, t.version AS form_version,
+                       t.utterance AS form_utterance, t.response AS form_response,
+                       t.slots AS form_slots, t.utterance_ref_hidden, t.response_ref_hidden,
+                       t.slots_ref_hidden
+                FROM interactions i
+                LEFT JOIN interaction_texts t
+                  ON t.interaction_id = i.id AND t.occurred_at = i.occurred_at
+                WHERE i.occurred_at < %s
+                """,
+                (bench.month_start(seeded_since),),
+            ).fetchall()
+            partitions = conn.execute(
+                """
+                SELECT p.inhparent::regclass::text AS parent, count(*) AS months,
+                       min(( SELECT count(*) FROM pg_index x WHERE x.indrelid = p.inhrelid
+                             AND x.indisvalid )) AS fewest_indexes
+                FROM pg_inherits p
+                WHERE p.inhparent IN ('interactions'::regclass, 'interaction_texts'::regclass)
+                GROUP BY p.inhparent ORDER BY 1
+                """
+            ).fetchall()
+            parent_indexes = {
+                table: conn.execute(
+                    "SELECT count(*) AS n FROM pg_index WHERE indrelid = %s::regclass", (table,)
+                ).fetchone()["n"]
+                for table in ("interactions", "interaction_texts")
+            }
+            with conn.transaction():
+                bench._bind_system(conn)
+                raws = interactions_repo.list_raw_texts(
+                    conn, [(str(r["id"]), r["occurred_at"]) for r in grown]
+                )
+            leftover = conn.execute("SELECT to_regclass(%s) AS t", (bench._GROW_SOURCE,)).fetchone()
+
+        # one form per added interaction, of the bench tier's policy, and no other
+        assert len(grown) == 240
+        assert {r["policy"] for r in grown} == {bench.TIER}
+        assert len({r["id"] for r in grown}) == 240
+        # spread over the 12 months before the seeded ones: outside the tier's 30 days
+        assert min(r["occurred_at"] for r in grown) >= bench.month_start(seeded_since, -12)
+        # each form is the one the redaction service makes for that interaction's text now,
+        # so the read path serves it as stored (its version is current: nothing is redone)
+        made = {str(raw["id"]): redaction.redact_form(raw, bench.TIER) for raw in raws}
+        for row in grown:
+            form = made[str(row["id"])]
+            assert (
+                row["form_version"],
+                row["form_utterance"],
+                row["form_response"],
+                row["form_slots"],
+                row["utterance_ref_hidden"],
+                row["response_ref_hidden"],
+                row["slots_ref_hidden"],
+            ) == (
+                form["version"],
+                form["utterance"],
+                form["response"],
+                form["slots"],
+                form["utterance_ref_hidden"],
+                form["response_ref_hidden"],
+                form["slots_ref_hidden"],
+            ), row["id"]
+        # attached partitions (12 added months beside the seeded ones), each with every index
+        # of its parent, so the page's keyset scan and the forms' joins stay index lookups
+        assert [p["parent"] for p in partitions] == ["interaction_texts", "interactions"]
+        for p in partitions:
+            assert p["months"] >= 13
+            assert p["fewest_indexes"] == parent_indexes[p["parent"]]
+        assert leftover == {"t": None}
+    finally:
+        with psycopg.connect(owner_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

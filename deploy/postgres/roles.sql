@@ -22,3 +22,9 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gateway_app')
 ALTER ROLE gateway_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION;
 SELECT format('ALTER ROLE gateway_app PASSWORD %L', :'app_password')
 \gexec
+
+-- The app's pool turns JIT off on each of its connections (gateway/db.py: the developer page,
+-- planned over every monthly partition, costs past jit_above_cost and compiling it took longer
+-- than running it). The role carries the same default for connections that cannot pass
+-- startup options, such as through a PgBouncer that drops them.
+ALTER ROLE gateway_app SET jit = off;
