@@ -143,10 +143,10 @@ def access_log(ctx: RequestContext) -> dict[str, Any]:
     return out(_LOG_PAGE, {"reads": page.items, "next_cursor": cursor})
 
 
-def _filters(args: dict[str, Any]) -> dict[str, str | None]:
+def _filters(
+    since: datetime | None, until: datetime | None, skill_id: Any
+) -> dict[str, str | None]:
     # what a cursor is bound to besides the user: the same query, or start again
-    since, until = deletion_range(args)
-    skill_id = args.get("skill_id")
     return {
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
@@ -158,7 +158,8 @@ def _filters(args: dict[str, Any]) -> dict[str, str | None]:
 @user_route
 def list_interactions(ctx: RequestContext) -> dict[str, Any]:
     args = query_args(_MINE_QUERY)
-    filters = _filters(args)
+    since, until = deletion_range(args)
+    filters = _filters(since, until, args.get("skill_id"))
     after = None
     if "cursor" in args:
         payload = verify_cursor(args["cursor"], key=_cursor_key())
@@ -170,7 +171,6 @@ def list_interactions(ctx: RequestContext) -> dict[str, Any]:
             raise InvalidInput(
                 details={"cursor": ["Not a cursor from this query; start again."]}
             ) from exc
-    since, until = deletion_range(args)
     page = my_interactions_service.list_my_interactions(
         ctx.conn,
         user_id=_me(ctx),
