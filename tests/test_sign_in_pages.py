@@ -15,6 +15,8 @@ from factories import ADMIN_PASSWORD, USER_PASSWORD
 from pages import click_and_wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 from tokens import pkce_pair
 
 
@@ -52,7 +54,9 @@ def test_an_admin_signs_in_with_the_second_factor(live_url, browser, make, scree
     assert browser.switch_to.active_element.get_attribute("id") == "password"
     browser.switch_to.active_element.send_keys(ADMIN_PASSWORD, Keys.TAB)
     assert browser.switch_to.active_element.get_attribute("id") == "continue"
+    signing_in = browser.find_element(By.TAG_NAME, "html")
     browser.switch_to.active_element.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(signing_in))
 
     assert urlsplit(browser.current_url).path == "/admin/sign-in/code"
     assert labelled(browser)
