@@ -1993,6 +1993,32 @@ MUTANTS: list[Mutant] = [
         ["tests/views/test_privacy_pages.py"],
     ),
     m(
+        "token-for-any-client",
+        "auth",
+        "the app role may store a token for a client other than the verified caller",
+        [
+            (
+                "gateway/sql/migrations/0013_token_issuance.sql",
+                "IF NEW.client_id IS DISTINCT FROM public.gateway_verified_client_id() THEN",
+                "IF false THEN",
+            )
+        ],
+        ["tests/test_database_privileges.py"],
+    ),
+    m(
+        "user-token-with-anyones-code",
+        "auth",
+        "a user's token may be stored against another user's authorization code",
+        [
+            (
+                "gateway/sql/migrations/0013_token_issuance.sql",
+                "              AND c.user_id = NEW.user_id\n",
+                "",
+            )
+        ],
+        ["tests/test_database_privileges.py"],
+    ),
+    m(
         "page-error-as-json",
         "9",
         "a NUL in a sign-in form answers the API's JSON envelope instead of a page",

@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from gateway.db import bind_principal, use_binding_key
 from gateway.models import ANONYMOUS, SYSTEM, Principal
 from gateway.repositories import access_log as access_log_repo
+from gateway.repositories import authorization_codes as codes_repo
 from gateway.repositories import consents as consents_repo
 from gateway.repositories import developers as developers_repo
 from gateway.repositories import interactions as interactions_repo
@@ -554,7 +555,10 @@ def test_a_bound_caller_does_what_the_code_does(intruder, tenants, owner_conn):
             endpoint="list",
             reads=[(a.interaction, a.user)],
         )
-    with bound(intruder, ANONYMOUS):  # the token endpoint
+    # the token endpoint, bound as the client whose secret checked out
+    with bound(
+        intruder, Principal("developer", client_id=issued.client_id, developer_id=developer)
+    ):
         now = datetime.now(UTC)
         tokens_repo.insert_token(
             intruder,
@@ -889,3 +893,61 @@ def test_a_proven_developer_or_admin_deletes_nothing(intruder, tenants, owner_co
 def test_nobody_rewrites_a_deletion_receipt(owner_conn, statement):
     with pytest.raises(psycopg.errors.RestrictViolation, match="history"):
         owner_conn.execute(statement)
+
+
+def test_a_token_is_stored_only_for_the_verified_client_and_a_user_only_with_their_code(
+    intruder, tenants, owner_conn
+):
+    a, b = tenants["a"], tenants["b"]
+    now = datetime.now(UTC)
+
+    def mint(principal: Principal, client_id: str, **extra: object) -> None:
+        with bound(intruder, principal):
+            tokens_repo.insert_token(
+                intruder,
+                digest=f"digest-{uuid.uuid4().hex}",
+                client_id=client_id,
+                scopes=["transcripts:read"],
+                issued_at=now,
+                expires_at=now + timedelta(hours=1),
+                **extra,
+            )
+
+    before = count(owner_conn, "SELECT count(*) AS n FROM oauth_tokens")
+    for principal in (ANONYMOUS, developer_of(b), Principal("platform", client_id="pla_x")):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="verified client"):
+            mint(principal, a.client_id)
+    # a's own client may have a token for itself, but not one for a user without their code
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="live code"):
+        mint(developer_of(a), a.client_id, user_id=a.user)
+    forge(intruder, "developer", developer_id=a.developer, client_id=a.client_id)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="verified client"):
+        with intruder.transaction():
+            tokens_repo.insert_token(
+                intruder,
+                digest="forged",
+                client_id=a.client_id,
+                scopes=["transcripts:read"],
+                issued_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+    # a code of user b's, exchanged by the client it was issued to: a token for b, never for a
+    with bound(intruder, Principal("user", user_id=b.user)):
+        code = codes_repo.insert_code(
+            intruder,
+            digest="c" * 64,
+            client_id=a.client_id,
+            user_id=b.user,
+            redirect_uri="https://app.example/callback",
+            code_challenge="x" * 43,
+            code_challenge_method="S256",
+            scopes=["privacy"],
+            expires_at=now + timedelta(minutes=1),
+        )
+    exchanging = Principal("app", client_id=a.client_id)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="live code"):
+        mint(exchanging, a.client_id, user_id=a.user, authorization_code_id=code)
+    assert count(owner_conn, "SELECT count(*) AS n FROM oauth_tokens") == before
+    mint(developer_of(a), a.client_id)
+    mint(exchanging, a.client_id, user_id=b.user, authorization_code_id=code)
+    assert count(owner_conn, "SELECT count(*) AS n FROM oauth_tokens") == before + 2
