@@ -8,6 +8,7 @@ from typing import Any
 
 import pyotp
 from factories import ADMIN_PASSWORD, USER_PASSWORD
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
@@ -37,7 +38,23 @@ def click_and_wait(browser: Any, element: Any) -> None:
     this one: a click returns before a form's navigation has finished."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(page))
+    wait_until_replaced(browser, page)
+
+
+def wait_until_replaced(browser: Any, page: Any) -> None:
+    """Wait (10 s at most) until the next page has replaced `page`, the old <html> element."""
+    WebDriverWait(browser, 10).until(lambda _: _replaced(page))
+
+
+def _replaced(element: Any) -> bool:
+    """Whether `element`'s page has been replaced. Mid-navigation chromedriver may answer
+    "does not belong to the document" instead of a stale-element error: replaced all the same."""
+    try:
+        return bool(expected_conditions.staleness_of(element)(None))
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error.msg):
+            return True
+        raise
 
 
 def totp_now(secret: str, clock: Any) -> str:

@@ -12,11 +12,9 @@ import pyotp
 import pytest
 from browser import console_errors
 from factories import ADMIN_PASSWORD, USER_PASSWORD
-from pages import click_and_wait
+from pages import click_and_wait, wait_until_replaced
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 from tokens import pkce_pair
 
 
@@ -56,7 +54,7 @@ def test_an_admin_signs_in_with_the_second_factor(live_url, browser, make, scree
     assert browser.switch_to.active_element.get_attribute("id") == "continue"
     signing_in = browser.find_element(By.TAG_NAME, "html")
     browser.switch_to.active_element.send_keys(Keys.ENTER)
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(signing_in))
+    wait_until_replaced(browser, signing_in)
 
     assert urlsplit(browser.current_url).path == "/admin/sign-in/code"
     assert labelled(browser)
