@@ -16,7 +16,7 @@ from gateway.services import consents as consents_service
 from gateway.services import deletions as deletions_service
 from gateway.services import my_interactions as my_interactions_service
 from gateway.views.bodies import json_body, no_body
-from gateway.views.paging import no_query
+from gateway.views.paging import cursor_position, next_cursor, no_query
 from gateway.views.protection import user_route
 from schemas.access_log import AccessLogPageSchema, AccessLogQuerySchema
 from schemas.consents import ConsentListSchema, ConsentSchema, ConsentUpdateSchema
@@ -143,38 +143,25 @@ def access_log(ctx: RequestContext) -> dict[str, Any]:
     return out(_LOG_PAGE, {"reads": page.items, "next_cursor": cursor})
 
 
-def _filters(
-    since: datetime | None, until: datetime | None, skill_id: Any
-) -> dict[str, str | None]:
-    # what a cursor is bound to besides the user: the same query, or start again
-    return {
-        "since": since.isoformat() if since else None,
-        "until": until.isoformat() if until else None,
-        "skill": str(skill_id) if skill_id else None,
-    }
-
-
 @bp.get("/interactions")
 @user_route
 def list_interactions(ctx: RequestContext) -> dict[str, Any]:
     args = query_args(_MINE_QUERY)
     since, until = deletion_range(args)
-    filters = _filters(since, until, args.get("skill_id"))
-    after = None
-    if "cursor" in args:
-        payload = verify_cursor(args["cursor"], key=_cursor_key())
-        try:
-            if payload is None or payload.get("mine") != _me(ctx) or payload.get("f") != filters:
-                raise ValueError
-            after = (datetime.fromisoformat(payload["t"]), str(payload["i"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput(
-                details={"cursor": ["Not a cursor from this query; start again."]}
-            ) from exc
+    # the cursor is bound to this user and to the same filters (views/paging.py)
+    listing = f"my-interactions:{_me(ctx)}"
+    position = cursor_position(listing, args)
+    try:
+        after = None if position is None else (datetime.fromisoformat(position[0]), position[1])
+    except (TypeError, ValueError, IndexError) as exc:
+        raise InvalidInput(
+            details={"cursor": ["Not a cursor from this query; start again."]}
+        ) from exc
+    skill_id = args.get("skill_id")
     page = my_interactions_service.list_my_interactions(
         ctx.conn,
         user_id=_me(ctx),
-        skill_id=filters["skill"],
+        skill_id=None if skill_id is None else str(skill_id),
         since=since,
         until=until,
         after=after,
@@ -183,9 +170,7 @@ def list_interactions(ctx: RequestContext) -> dict[str, Any]:
     cursor = None
     if page.next_after is not None:
         at, last = page.next_after
-        cursor = sign_cursor(
-            {"mine": _me(ctx), "f": filters, "t": at.isoformat(), "i": last}, key=_cursor_key()
-        )
+        cursor = next_cursor(listing, args, [at.isoformat(), last])
     return out(_MINE_PAGE, {"interactions": page.items, "next_cursor": cursor})
 
 

@@ -1,6 +1,7 @@
 """The privacy page at /privacy: a signed-in user's consents (grant or revoke in one click), what
 they said, who read it, and deletion with a confirmation step, its receipt and propagation."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,57 +97,56 @@ def grant(ctx: RequestContext, account: Any, skill_id: Any) -> Any:
     return redirect(url_for("privacy.home", done="granted"), 303)
 
 
+def _older_than(listing: str, parse_id: Callable[[Any], Any], problem: str) -> Any:
+    """Where a page of `listing` starts: after the keyset in ?cursor=, or None (the newest)."""
+    if not request.args.get("cursor"):
+        return None
+    position = cursor_position(listing, {"cursor": request.args["cursor"]})
+    try:
+        return (datetime.fromisoformat(position[0]), parse_id(position[1]))
+    except (TypeError, ValueError, IndexError):
+        raise InvalidInput(problem) from None
+
+
+def _older_link(listing: str, next_after: tuple[datetime, Any] | None) -> str | None:
+    """The cursor of the next (older) page, when there is one."""
+    if next_after is None:
+        return None
+    at, last = next_after
+    return next_cursor(listing, {}, [at.isoformat(), last])
+
+
 @bp.get("/interactions")
 @user_page
 def said(ctx: RequestContext, account: Any) -> Any:
-    args = {"cursor": request.args["cursor"]} if request.args.get("cursor") else {}
-    after = None
-    if args:
-        position = cursor_position("my-interactions", args)
-        try:
-            after = (datetime.fromisoformat(position[0]), str(position[1]))
-        except (TypeError, ValueError, IndexError):
-            raise InvalidInput("Not a page of your conversations; start from the newest.") from None
+    after = _older_than(
+        "my-interactions", str, "Not a page of your conversations; start from the newest."
+    )
     found = my_interactions.list_my_interactions(
         ctx.conn, user_id=_user_id(ctx), after=after, limit=LOG_PAGE_SIZE
     )
-    older = None
-    if found.next_after is not None:
-        occurred_at, interaction_id = found.next_after
-        older = next_cursor("my-interactions", {}, [occurred_at.isoformat(), interaction_id])
     return _page(
         "privacy_interactions.html",
         account,
         interactions=found.items,
-        older=older,
-        paged=bool(args),
+        older=_older_link("my-interactions", found.next_after),
+        paged=after is not None,
     )
 
 
 @bp.get("/access-log")
 @user_page
 def reads(ctx: RequestContext, account: Any) -> Any:
-    args = {"cursor": request.args["cursor"]} if request.args.get("cursor") else {}
-    after = None
-    if args:
-        position = cursor_position("my-reads", args)
-        try:
-            after = (datetime.fromisoformat(position[0]), int(position[1]))
-        except (TypeError, ValueError, IndexError):
-            raise InvalidInput("Not a page of your access log; start from the newest.") from None
+    after = _older_than("my-reads", int, "Not a page of your access log; start from the newest.")
     found = access_log.list_my_reads(
         ctx.conn, user_id=_user_id(ctx), after=after, limit=LOG_PAGE_SIZE
     )
-    older = None
-    if found.next_after is not None:
-        read_at, read_id = found.next_after
-        older = next_cursor("my-reads", {}, [read_at.isoformat(), read_id])
     return _page(
         "privacy_access_log.html",
         account,
         reads=found.items,
-        older=older,
-        paged=bool(args),
+        older=_older_link("my-reads", found.next_after),
+        paged=after is not None,
     )
 
 
