@@ -3,33 +3,19 @@ developer API, then deleted, leaves no trace in a full text dump of the database
 nor in any stored form or search vector."""
 
 import secrets
-import shutil
 import string
-import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from database_dump import dump
 from tokens import bearer_headers
 
-pytestmark = [
-    pytest.mark.committed,
-    pytest.mark.skipif(shutil.which("pg_dump") is None, reason="needs the machine's pg_dump"),
-]
+pytestmark = pytest.mark.committed
 
 
 def word(prefix: str) -> str:
     # letters only: no detector takes it for a number, an address or an account
     return prefix + "".join(secrets.choice(string.ascii_lowercase) for _ in range(12))
-
-
-def dump(owner_url: str) -> str:
-    result = subprocess.run(
-        ["pg_dump", "--format=plain", "--no-owner", "--dbname", owner_url],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    return result.stdout.decode()
 
 
 def lexemes(owner_conn, text: str) -> list[str]:

@@ -4,11 +4,11 @@ each value as shown, and the encodings that would be the same secret stored anot
 import base64
 import binascii
 import re
-import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from database_dump import dump as dump
 from tokens import csrf_token
 
 # Shorter forms would match by chance in a dump of a few megabytes; every secret here is longer.
@@ -19,17 +19,6 @@ _STANDARD = re.compile(r"[A-Za-z0-9+/]+=*")
 _BASE32 = re.compile(r"[A-Z2-7]+=*")
 # the prefix a secret is shown with, which a store could leave out
 _PREFIX = re.compile(r"^[a-z]{2,8}_")
-
-
-def dump(owner_url: str) -> str:
-    """A full plain-text dump of the database at `owner_url`: schema, every row, every schema."""
-    result = subprocess.run(
-        ["pg_dump", "--format=plain", "--no-owner", "--dbname", owner_url],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    return result.stdout.decode()
 
 
 def _padded(text: str) -> str:

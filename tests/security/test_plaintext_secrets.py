@@ -5,7 +5,6 @@ would be the same secret (DESIGN §3: secrets hashed, tokens as digests)."""
 
 import base64
 import secrets as random
-import shutil
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -15,10 +14,7 @@ from factories import ADMIN_PASSWORD
 from security.secret_flow import Browser, Secrets, dump, encodings
 from tokens import APP_REDIRECT_URI, app_client, pkce_pair
 
-pytestmark = [
-    pytest.mark.committed,
-    pytest.mark.skipif(shutil.which("pg_dump") is None, reason="needs the machine's pg_dump"),
-]
+pytestmark = pytest.mark.committed
 
 ADMIN = "/v1/admin"
 
