@@ -103,7 +103,9 @@ def may_read(world: World, developer: int, interaction) -> bool:
         return False
     return any(
         c.revoked_days_ago is None
-        and c.granted_days_ago >= days_ago
+        # build() puts a consent at N days + 1 s ago and an interaction at N days + 1 h ago:
+        # on the same N days the interaction came first, before the consent
+        and c.granted_days_ago > days_ago
         and (category is None or category in c.categories)
         for c in world.consents.get((user, skill), [])
     )
