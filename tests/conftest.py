@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import argon2
 import psycopg
 import pytest
 from browser import browser, live_url  # noqa: F401 - fixtures for the page tests
@@ -13,11 +14,58 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from tokens import bearer_headers
+from werkzeug.routing import Rule
 
 from gateway import create_app, migrate
 from gateway.db import PooledDatabase, SharedConnection, use_binding_key
+from gateway.web import passwords
 
 PSEUDONYM_KEYS = "k1:" + "ab" * 32
+
+
+# Argon2id at the shipped profile (RFC 9106's second, 64 MiB) costs 0.2–0.4 s a hash or a
+# check on a 2-core machine, and the in-process tests make hundreds of them. They hash with
+# Argon2id at its smallest cost instead; tests marked `shipped_password_hashing` (the profile
+# and the upgrade of weaker hashes, tests/test_passwords.py) and every server a test starts in
+# its own process keep the shipped one.
+_CHEAP_HASHER = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_CHEAP_DUMMY_HASH = _CHEAP_HASHER.hash("an unknown account's password")
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("shipped_password_hashing"):
+        return
+    monkeypatch.setattr(passwords, "_HASHER", _CHEAP_HASHER)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", _CHEAP_DUMMY_HASH)
+
+
+# Werkzeug compiles every rule's URL builder (ast, then compile) each time an app is made:
+# 1.3 ms a rule, 70 ms an app, and the tests make about 1,500 apps. A builder is a plain
+# function of the rule's parsed form (it reaches the rule's converters through its `self`
+# argument), so the tests' apps share one per parsed form. Rules with defaults, whose builders
+# carry converted default values, are compiled as usual.
+_werkzeug_compile_builder = Rule._compile_builder
+_builders: dict[tuple[object, ...], object] = {}
+
+
+def _shared_builder(self: Rule, append_unknown: bool = True):  # type: ignore[no-untyped-def]
+    if self.defaults:
+        return _werkzeug_compile_builder(self, append_unknown)
+    key = (tuple(self._trace), append_unknown)
+    if key not in _builders:
+        _builders[key] = _werkzeug_compile_builder(self, append_unknown)
+    return _builders[key]
+
+
+Rule._compile_builder = _shared_builder  # type: ignore[method-assign]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slow tests first (a stable sort keeps the rest in order): the two workers of
+    `pytest -n 2` then share out the many quick tests after them and finish together, where a
+    30-second test handed out last kept one worker busy alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 class Clock:
