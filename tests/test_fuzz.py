@@ -317,6 +317,7 @@ def fuzz(app, operation, world) -> set[int]:
     return seen
 
 
+@pytest.mark.slow
 def test_every_operation_answers_as_documented(app, world):
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [

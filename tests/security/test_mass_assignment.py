@@ -5,6 +5,7 @@ JSON nested 10,000 deep is a 4xx JSON error."""
 
 import itertools
 
+import pytest
 from security.hygiene import problems
 from security.world import (
     AUDIENCES,
@@ -87,6 +88,7 @@ def test_every_json_write_route_is_covered(app):
     assert len(json_writes(app)) == len(no_body) + len(JSON_BODIES)
 
 
+@pytest.mark.slow
 def test_an_unknown_field_on_any_write_is_a_422_and_changes_nothing(
     app, conn, make, world, fingerprint
 ):

@@ -157,6 +157,7 @@ def list_all(client, headers, skill):
             return 200, ids
 
 
+@pytest.mark.slow
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
