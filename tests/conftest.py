@@ -61,13 +61,6 @@ def _shared_builder(self: Rule, append_unknown: bool = True):  # type: ignore[no
 Rule._compile_builder = _shared_builder  # type: ignore[method-assign]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the slow tests first (a stable sort keeps the rest in order): the two workers of
-    `pytest -n 2` then share out the many quick tests after them and finish together, where a
-    30-second test handed out last kept one worker busy alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 class Clock:
     """An injectable clock: tests move time forward to cross expiries."""
 
