@@ -1946,6 +1946,39 @@ MUTANTS: list[Mutant] = [
         ["tests/views/test_sign_in.py", "tests/views/test_authorize.py"],
     ),
     m(
+        "password-unchecked",
+        "auth",
+        "any password signs in to an account that has one",
+        [
+            (
+                "gateway/web/passwords.py",
+                "    return bool(matches) and stored is not None\n",
+                "    return stored is not None\n",
+            ),
+            (
+                "gateway/web/passwords.py",
+                "    except (VerifyMismatchError, VerificationError, InvalidHashError):\n"
+                "        return False\n",
+                "    except (VerifyMismatchError, VerificationError, InvalidHashError):\n"
+                "        return stored is not None\n",
+            ),
+        ],
+        ["tests/test_passwords.py", "tests/views/test_sign_in.py"],
+    ),
+    m(
+        "weak-password-hash-kept",
+        "auth",
+        "a password hashed with weaker parameters is never upgraded",
+        [
+            (
+                "gateway/services/user_accounts.py",
+                "    if passwords.needs_rehash(stored):",
+                "    if False:",
+            )
+        ],
+        ["tests/test_passwords.py"],
+    ),
+    m(
         "totp-step-reusable",
         "auth",
         "a TOTP code that signed in once signs in again",
