@@ -2066,6 +2066,13 @@ MUTANTS: list[Mutant] = [
         ["tests/views/test_page_errors.py"],
     ),
     m(
+        "dead-connection-lent",
+        "9",
+        "a pooled connection the server ended is lent to a request (a 503 instead of a fresh one)",
+        [("gateway/db.py", "    return not _readable(conn.fileno())\n", "    return True\n")],
+        ["tests/test_faults.py"],
+    ),
+    m(
         "console-acts-as-system",
         "7",
         "the console's actions are audited as the system, not as the signed-in admin",
