@@ -2,7 +2,7 @@
 
     python bench/read_vs_bare.py [--database-url URL] [--interactions 10000] [--rounds 5]
                                  [--seconds 10] [--connections 16] [--workers 4] [--profile]
-                                 [--variant DIR ...] [--scale 5000000]
+                                 [--variant DIR ...] [--scale 5000000] [--floor]
 
 In one run, on the PostgreSQL server at --database-url (default the local one):
 
@@ -32,6 +32,11 @@ In one run, on the PostgreSQL server at --database-url (default the local one):
 one more side in the same rounds, named after its folder, and prints its ratio to the bare side
 and to the gateway: a change to the read path measured against the code it changes, under the
 same noise.
+
+--floor adds two sides that bound what any gateway could reach: the bare app whose one
+statement also writes the access log of the rows it returns, in the same durable commit
+(`bare+log`, one row per interaction shown, as rule 7 asks; `bare+commit`, a single row per
+page), with nothing else of the gateway; each printed as a ratio to the bare side.
 
 --scale N then grows the same skill's history to N interactions (`grow`: a year of months, each
 loaded by the server into tables of its own, indexed once and attached as that month's
@@ -134,12 +139,53 @@ _BARE_SQL = {
 }
 
 
+# The floor sides (--floor): the bare statement with the one write rule 7 cannot do without,
+# the access log of what the page returns, in the same statement and so in the same durable
+# commit (the bare app's connection is in autocommit). Nothing else of the gateway: no token,
+# no rules, no pseudonyms, no audit event, no rate limit, no request log. `log` writes one
+# access-log row per interaction shown, as the gateway does; `commit` writes one row per page
+# only, to tell what the durable commit costs from what the 50 rows cost. Written as the owner
+# (the bench's superuser), so row-level security does not apply to these inserts.
+_FLOOR_SQL = """
+    WITH page AS ({bare}),
+    logged AS (
+        INSERT INTO access_log (developer_id, client_id, skill_id, interaction_id, user_id,
+                                endpoint)
+        SELECT s.developer_id, 'bench-floor', s.id, p.id, p.user_id, 'list'
+        FROM page p CROSS JOIN skills s
+        WHERE s.id = %(skill_id)s
+        {limit}
+    )
+    SELECT * FROM page ORDER BY occurred_at DESC, id DESC
+"""
+FLOORS = {"bare+log": "", "bare+commit": "LIMIT 1"}
+
+
+def bare_statement(text: str, floor: str | None) -> str:
+    """The bare side's statement for the stored `text`, or that of the floor side `floor`."""
+    if floor is None:
+        return _BARE_SQL[text]
+    return _FLOOR_SQL.format(bare=_BARE_SQL[text], limit=FLOORS[floor])
+
+
+def floor_log_rows(owner_url: str) -> int:
+    """How many access-log rows the floor sides have written."""
+    with psycopg.connect(owner_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM access_log WHERE client_id = 'bench-floor'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def bare_app() -> Any:
-    """The bare WSGI app (gunicorn calls this in each worker): GET /page, 50 rows as JSON."""
+    """The bare WSGI app (gunicorn calls this in each worker): GET /page, 50 rows as JSON.
+
+    With BENCH_FLOOR set, one of the floor sides (`FLOORS`): the same, logging the rows read.
+    """
     from flask import Flask
 
     app = Flask("bare")
-    query = _BARE_SQL[os.environ["BENCH_BARE_TEXT"]]
+    query = bare_statement(os.environ["BENCH_BARE_TEXT"], os.environ.get("BENCH_FLOOR") or None)
     params = {"skill_id": os.environ["BENCH_BARE_SKILL_ID"], "policy": TIER, "limit": PAGE}
     state: dict[str, psycopg.Connection[Any]] = {}
 
@@ -1263,6 +1309,12 @@ def main() -> None:
         "history loaded server-side as month partitions, see grow) and measure every side "
         "again: p50 at this size over p50 at --interactions, in the same run",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also serve the floor sides: the bare statement writing the page's access log "
+        "in the same durable commit (bare+log: a row per interaction; bare+commit: one row)",
+    )
     parser.add_argument("--profile", action="store_true", help="add a py-spy gateway round")
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples/s")
     args = parser.parse_args()
@@ -1286,7 +1338,7 @@ def main() -> None:
     try:
         print(f"code: {checkout()} (gateway package {Path(gateway.__file__).parent})")
         variants = {path.resolve().name: path.resolve() for path in args.variant}
-        if len(variants) != len(args.variant) or {"gateway", "bare"} & set(variants):
+        if len(variants) != len(args.variant) or {"gateway", "bare", *FLOORS} & set(variants):
             parser.error("each --variant needs a folder of its own name (not gateway or bare)")
         for name, code in variants.items():
             print(f"variant {name}: {checkout(code)}")
@@ -1360,22 +1412,50 @@ def main() -> None:
             folder=folder,
         )
         servers.append(bare)
+        floors = [
+            start_server(
+                name,
+                "read_vs_bare:bare_app()",
+                {
+                    **bare_env,
+                    "BENCH_FLOOR": name,
+                    "BENCH_BARE_DATABASE_URL": make_conninfo(
+                        owner_url, application_name=application_name(name)
+                    ),
+                },
+                workers=args.workers,
+                code=ROOT / "bench",
+                folder=folder,
+            )
+            for name in (FLOORS if args.floor else ())
+        ]
+        servers += floors
+        plain = [bare, *floors]  # the sides serving /page without a token
         for server in servers:
-            wait_ready(server, "/page" if server is bare else "/healthz")
-        gateways = [server for server in servers if server is not bare]
+            wait_ready(server, "/page" if server in plain else "/healthz")
+        gateways = [server for server in servers if server not in plain]
         authorization = "Bearer " + mint_token(gw.port, world.client_id, world.client_secret)
         for server in gateways:
             server.path = f"/v1/skills/{world.skill_id}/interactions?limit={PAGE}"
             server.authorization = authorization
-        bare.path = "/page"
+        for server in plain:
+            server.path = "/page"
         bare_ids = page_ids(bare)
-        for server in gateways:
+        for server in gateways + floors:
+            logged_before = floor_log_rows(owner_url)
             ids = page_ids(server)
             if len(ids) != PAGE or ids != bare_ids:
                 sys.exit(
                     f"the sides disagree: {server.name} {len(ids)} rows, bare {len(bare_ids)}"
                     f", same ids: {ids == bare_ids}"
                 )
+            if server in floors:
+                logged = floor_log_rows(owner_url) - logged_before
+                expected = 1 if FLOORS[server.name] else PAGE
+                if logged != expected:
+                    sys.exit(f"{server.name} logged {logged} access-log rows, not {expected}")
+        if floors:
+            print(f"the floor sides log their pages: {', '.join(FLOORS)}")
         print(
             f"all serve the same {PAGE} ids, newest first: gateway {gw.page_bytes} bytes, "
             f"bare {bare.page_bytes} bytes (bare text: {world.bare_text} utterance; "
@@ -1418,7 +1498,7 @@ def main() -> None:
         print(f"{'side':{width}} {columns}")
         for name, values in results.items():
             print(f"{name:{width}} {_row(values)}")
-        pairs = [(server.name, "bare") for server in gateways]
+        pairs = [(server.name, "bare") for server in gateways + floors]
         pairs += [(name, "gateway") for name in variants]
         for side, baseline in pairs:
             rates = [a.rate / b.rate for a, b in zip(results[side], results[baseline], strict=True)]

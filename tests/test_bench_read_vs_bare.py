@@ -85,8 +85,8 @@ def test_profile_counts_only_samples_inside_requests_and_names_their_step() -> N
 
 @pytest.mark.slow
 def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str) -> None:
-    """Seeds through the write path, serves both sides under gunicorn, loads them, grows the
-    history and loads them again, cleans up."""
+    """Seeds through the write path, serves every side under gunicorn (the floors too), loads
+    them, grows the history and loads them again, cleans up."""
     bench = subprocess.Popen(
         [
             sys.executable,
@@ -109,6 +109,7 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
             "python",
             "--scale",
             "600",
+            "--floor",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -122,6 +123,10 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
     assert "via services/ingest" in output  # the redacted forms exist: the write path ran
     assert "gateway/bare pages/s: " in output
     assert "gateway/bare pages per CPU second: " in output
+    # --floor: both floor sides served the same page, logged it (checked by the bench) and ran
+    assert "the floor sides log their pages: bare+log, bare+commit" in output
+    assert "bare+log/bare pages/s: " in output
+    assert "bare+commit/bare pages per CPU second: " in output
     assert "WARNING" not in output  # no request failed, none was throttled
     # --scale: grown, the page statement's plans shown, both sides measured again
     assert "added 540 interactions" in output
