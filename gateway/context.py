@@ -50,12 +50,17 @@ class RequestContext:
 
 @contextmanager
 def transaction(
-    db: Database, *, required_scopes: Sequence[str] = (), pipelined: bool = False
+    db: Database,
+    *,
+    required_scopes: Sequence[str] = (),
+    pipelined: bool = False,
+    generic_plans: bool = False,
 ) -> Iterator[RequestContext]:
     """Open the request's one transaction (anonymous until bound) with its context.
 
     Commits when the block ends without an exception, as `Database.transaction` does;
-    `pipelined` runs it in pipeline mode (`gateway.db._pipeline`).
+    `pipelined` runs it in pipeline mode (`gateway.db._pipeline`), `generic_plans` from plans
+    made once (`gateway.db._GENERIC_PLANS`).
     """
     ctx = RequestContext(
         clock=current_app.config["CLOCK"],
@@ -64,7 +69,9 @@ def transaction(
         required_scopes=tuple(required_scopes),
     )
     setattr(g, _KEY, ctx)
-    opened = db.transaction(ANONYMOUS, pipelined=True) if pipelined else db.transaction(ANONYMOUS)
+    modes = {"pipelined": pipelined, "generic_plans": generic_plans}
+    # only the modes asked for are passed: a stand-in database need not know them all
+    opened = db.transaction(ANONYMOUS, **{mode: True for mode, on in modes.items() if on})
     with opened as conn:
         ctx._conn = conn
         try:

@@ -109,7 +109,11 @@ class _NoDatabase:
     """Stands in for the pool when the master builds an app only to check the settings."""
 
     def transaction(
-        self, principal: Principal = ANONYMOUS, *, pipelined: bool = False
+        self,
+        principal: Principal = ANONYMOUS,
+        *,
+        pipelined: bool = False,
+        generic_plans: bool = False,
     ) -> AbstractContextManager[Any]:
         return nullcontext()
 

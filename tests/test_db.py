@@ -32,3 +32,21 @@ def test_app_connections_run_without_jit_and_with_their_timeouts(pooled) -> None
         "timezone": "UTC",
         "role": "gateway_app",
     }
+
+
+def test_generic_plans_hold_for_their_transaction_only(app_settings, app_url) -> None:  # type: ignore[no-untyped-def]
+    """The read routes' transactions plan once (gateway.db._GENERIC_PLANS); the setting ends
+    with the transaction, so the next one on the same pooled connection plans afresh again."""
+    settings = app_settings(APP_DATABASE_URL=app_url, POOL_MIN_SIZE=1, POOL_MAX_SIZE=1)
+    db = create_app(settings).extensions["gateway.db"]
+    mode = "SELECT current_setting('plan_cache_mode') AS mode, pg_backend_pid() AS pid"
+    try:
+        with db.transaction(ANONYMOUS, generic_plans=True, pipelined=True) as conn:
+            generic = conn.execute(mode).fetchone()
+        with db.transaction(ANONYMOUS) as conn:
+            after = conn.execute(mode).fetchone()
+    finally:
+        db.close()
+
+    assert generic["mode"] == "force_generic_plan"
+    assert after == {"mode": "force_custom_plan", "pid": generic["pid"]}  # the same connection

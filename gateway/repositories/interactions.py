@@ -66,7 +66,10 @@ class InteractionFilter:
 
 # Optional filters, each rendered only when given: a statement holds no "%(x)s IS NULL OR …"
 # clause, so every combination in use is its own prepared statement whose generic plan keeps
-# the keyset index (see `_generic_plan`).
+# the keyset index. The read routes run them from generic plans (gateway.db._GENERIC_PLANS):
+# a custom plan is made again at every execution and considers every monthly partition of
+# interactions and of their forms, milliseconds per page at a few months and tens of
+# milliseconds at a year of them, where a generic plan prunes partitions at execution.
 _FILTERS = (
     ("since", "i.occurred_at >= %(since)s"),
     ("until", "i.occurred_at < %(until)s"),
@@ -115,20 +118,6 @@ def _list_query(present: tuple[bool, ...]) -> bytes:
     return query
 
 
-def _generic_plan(conn: Conn) -> None:
-    """Plan the next statements generically (until `_custom_plans`): once psycopg has prepared
-    a statement (its fifth execution on a connection), PostgreSQL runs it from a plan made
-    once, pruning partitions at execution. A custom plan is made again at every execution and
-    considers every monthly partition of interactions and of their forms: milliseconds per
-    page at a few months, tens of milliseconds at a year of them. The pooled connections plan
-    custom by default (`gateway.db`) for the statements with optional clauses."""
-    conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-
-
-def _custom_plans(conn: Conn) -> None:
-    conn.execute("SET LOCAL plan_cache_mode = DEFAULT")
-
-
 def list_readable(
     conn: Conn,
     *,
@@ -174,10 +163,7 @@ def list_readable(
     present.append(after is not None)
     if after is not None:
         params.update(after_time=after[0], after_id=after[1])
-    _generic_plan(conn)
-    rows = conn.execute(_list_query(tuple(present)), params).fetchall()
-    _custom_plans(conn)
-    return rows
+    return conn.execute(_list_query(tuple(present)), params).fetchall()
 
 
 def _readable_with_form() -> sql.Composed:
@@ -195,8 +181,7 @@ def find_readable(
     policy: str,
 ) -> Row | None:
     """Return the interaction if the rules let the developer read it, else None."""
-    _generic_plan(conn)
-    row = conn.execute(
+    return conn.execute(
         sql.SQL("SELECT {columns} {readable_with_form} AND i.id = %(interaction_id)s").format(
             columns=_COLUMNS, readable_with_form=_readable_with_form()
         ),
@@ -208,8 +193,6 @@ def find_readable(
             "interaction_id": interaction_id,
         },
     ).fetchone()
-    _custom_plans(conn)
-    return row
 
 
 def list_readable_session(
@@ -223,8 +206,7 @@ def list_readable_session(
     limit: int,
 ) -> list[Row]:
     """Return the readable turns of one conversation, oldest first (at most `limit`)."""
-    _generic_plan(conn)
-    rows = conn.execute(
+    return conn.execute(
         sql.SQL(
             """
             SELECT {columns} {readable_with_form} AND i.session_id = %(session_id)s
@@ -241,8 +223,6 @@ def list_readable_session(
             "limit": limit,
         },
     ).fetchall()
-    _custom_plans(conn)
-    return rows
 
 
 def list_raw_texts(conn: Conn, keys: list[tuple[str, datetime]]) -> list[Row]:

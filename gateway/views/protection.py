@@ -37,6 +37,7 @@ def protected(
     *,
     prepare: Callable[[RequestContext], tuple[Any, ...]] | None = None,
     pipelined: bool = False,
+    generic_plans: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Guard a view with a bearer token carrying `scope` (never empty: V4).
 
@@ -46,7 +47,9 @@ def protected(
     that draw: it may refuse the caller, set `ctx.rate_limit` and return extra arguments for
     the view. The view returns data; Flask serialises it after the commit. `pipelined` runs
     the transaction in psycopg's pipeline mode (`gateway.db._pipeline`: fewer round trips,
-    for views that never catch a database error).
+    for views that never catch a database error); `generic_plans` runs its prepared
+    statements from plans made once (`gateway.db._GENERIC_PLANS`, for views whose every
+    statement has a fixed shape).
 
     Before any of that, without touching the database: a HEAD is refused, a request without
     a bearer token gets the bare 401 challenge, and an address whose recent requests failed
@@ -63,7 +66,10 @@ def protected(
                 raise MethodNotAllowed(valid_methods=["GET"])
             require_oauth.require_presented()
             with context.transaction(
-                database(), required_scopes=(scope,), pipelined=pipelined
+                database(),
+                required_scopes=(scope,),
+                pipelined=pipelined,
+                generic_plans=generic_plans,
             ) as ctx:
                 ctx.principal = _authenticate(ctx)
                 bind_principal(ctx.conn, ctx.principal)
@@ -93,8 +99,12 @@ def _active_developer(ctx: RequestContext) -> tuple[Developer]:
 developer_route = protected("transcripts:read", prepare=_active_developer)
 
 # The same, for the transcript reads: pipelined, so the read path's dozen statements cost the
-# round trips of its five reads (the writes travel with the COMMIT).
-developer_read_route = protected("transcripts:read", prepare=_active_developer, pipelined=True)
+# round trips of its five reads (the writes travel with the COMMIT); and from generic plans,
+# since each of those statements has a fixed shape (the page statement renders only the
+# clauses in use), so none is planned again at each request.
+developer_read_route = protected(
+    "transcripts:read", prepare=_active_developer, pipelined=True, generic_plans=True
+)
 
 
 def _kind(kind: str) -> Callable[[RequestContext], tuple[()]]:

@@ -264,6 +264,34 @@ def test_every_read_is_logged_in_the_same_transaction(client, make, pizza):
     assert {str(r["user_id"]) for r in rows} == {pizza["user"]}
 
 
+def test_the_read_path_runs_from_plans_made_once(client, make, pizza, conn):
+    """Once psycopg has prepared the read path's statements (their fifth execution on a
+    connection), PostgreSQL runs them from generic plans: none is planned again per page."""
+    make.interaction(pizza["skill"], pizza["user"])
+    for _ in range(7):
+        page = client.get(f"/v1/skills/{pizza['skill']}/interactions", headers=pizza["headers"])
+        assert page.status_code == 200
+    prepared = conn.execute(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+    ).fetchall()
+    read_path = {
+        "token": "FROM oauth_tokens",
+        "developer and tier": "d.suspended_at",
+        "skill": "created_at FROM skills",
+        "page": "interaction_texts t",
+        "access log": "INSERT INTO access_log",
+        "pseudonyms": "INSERT INTO user_pseudonyms",
+    }
+    for step, text in read_path.items():
+        plans = [
+            (row["generic_plans"], row["custom_plans"])
+            for row in prepared
+            if text in row["statement"]
+        ]
+        assert plans, f"the {step} statement was not prepared"
+        assert all(generic >= 2 and custom == 0 for generic, custom in plans), (step, plans)
+
+
 def test_filters(client, make, pizza):
     now = datetime.now(UTC)
     other_user = make.user()
