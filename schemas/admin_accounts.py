@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from schemas.json_types import JsonInteger
+
 MAX_PAGE = 200
 MAX_GRACE_SECONDS = 30 * 24 * 3600  # gateway.services.oauth_clients.MAX_GRACE
 CLIENT_KINDS = ("developer", "admin", "platform")
@@ -107,8 +109,7 @@ class ClientQuerySchema(PageQuerySchema):
 
 class ClientCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(CLIENT_KINDS))
-    developer_id = fields.Integer(
-        strict=True,
+    developer_id = JsonInteger(
         validate=validate.Range(min=1, max=2**63 - 1),
         metadata={"description": "The developer a `developer` client belongs to; no other kind."},
     )
@@ -146,8 +147,7 @@ class IssuedClientSchema(Schema):
 
 
 class RotationCreateSchema(Schema):
-    grace_seconds = fields.Integer(
-        strict=True,
+    grace_seconds = JsonInteger(
         validate=validate.Range(min=0, max=MAX_GRACE_SECONDS),
         metadata={"description": "How long the replaced secret keeps working; default 0."},
     )

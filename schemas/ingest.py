@@ -5,6 +5,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from schemas.json_types import JsonBoolean
+
 OUTCOMES = ("success", "failure", "abandoned", "error")
 SENSITIVE_CATEGORIES = ("health", "finance")
 MAX_INTERACTIONS = 500
@@ -27,7 +29,7 @@ def _text(*, max_length: int, min_length: int = 0, **kwargs: Any) -> fields.Stri
 class IngestUserSchema(Schema):
     platform_user_id = _text(min_length=1, max_length=200, required=True)
     # only an explicit value changes the flag: a user re-sent without it keeps it (rule 6)
-    is_child = fields.Boolean()
+    is_child = JsonBoolean()
     locale = fields.String(
         validate=validate.Regexp(
             r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", error="Must be a BCP 47 language tag."

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schemas.json_types import JsonBoolean, JsonInteger
+
 TIER_NAME = validate.Regexp(
     r"^[a-z][a-z0-9_-]{0,31}$",
     error="Lower-case letters, digits, '-' and '_', starting with a letter (at most 32).",
@@ -14,7 +16,7 @@ REASON = validate.Length(min=1, max=2000)
 class TierSettingsSchema(Schema):
     """A tier's settings as a write sends them; every one optional (a change names some)."""
 
-    transcripts_readable = fields.Boolean(
+    transcripts_readable = JsonBoolean(
         metadata={"description": "Whether developers on this tier read transcripts at all."}
     )
     fields_ = fields.List(
@@ -24,7 +26,7 @@ class TierSettingsSchema(Schema):
         validate=validate.Length(max=len(FIELD_NAMES)),
         metadata={"description": "Interaction fields shown besides id, time and user pseudonym."},
     )
-    retention_days = fields.Integer(validate=validate.Range(min=0, max=3650))
+    retention_days = JsonInteger(validate=validate.Range(min=0, max=3650))
     redaction_policy = fields.String(
         validate=validate.Length(min=1, max=40),
         metadata={
@@ -32,19 +34,19 @@ class TierSettingsSchema(Schema):
             "`trusted`); any other is a 422."
         },
     )
-    page_size = fields.Integer(validate=validate.Range(min=1, max=1000))
+    page_size = JsonInteger(validate=validate.Range(min=1, max=1000))
     rate_limit = fields.String(
         validate=validate.Length(min=1, max=100),
         metadata={
             "description": "Per client, e.g. `60 per minute`; one that does not parse is a 422."
         },
     )
-    k_threshold = fields.Integer(
+    k_threshold = JsonInteger(
         validate=validate.Range(min=1, max=1000),
         metadata={"description": "k: the fewest distinct users a stats bucket may show."},
     )
-    stats_weeks = fields.Integer(validate=validate.Range(min=1, max=53))
-    recertify_days = fields.Integer(
+    stats_weeks = JsonInteger(validate=validate.Range(min=1, max=53))
+    recertify_days = JsonInteger(
         allow_none=True,
         validate=validate.Range(min=1, max=365),
         metadata={
@@ -57,10 +59,10 @@ class TierSettingsSchema(Schema):
 
 class TierCreateSchema(TierSettingsSchema):
     name = fields.String(required=True, validate=TIER_NAME)
-    transcripts_readable = fields.Boolean(required=True)
-    retention_days = fields.Integer(required=True, validate=validate.Range(min=0, max=3650))
+    transcripts_readable = JsonBoolean(required=True)
+    retention_days = JsonInteger(required=True, validate=validate.Range(min=0, max=3650))
     redaction_policy = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    page_size = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
+    page_size = JsonInteger(required=True, validate=validate.Range(min=1, max=1000))
     rate_limit = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
@@ -138,7 +140,7 @@ class TierRequestCreateSchema(Schema):
         validate=validate.Length(min=1, max=4000),
         metadata={"description": "What you need the tier for, in your own words."},
     )
-    accepted_terms = fields.Boolean(
+    accepted_terms = JsonBoolean(
         required=True,
         metadata={"description": "Must be `true`: you acknowledge the data-use terms."},
     )

@@ -349,6 +349,8 @@ def test_the_client_list_never_shows_a_secret_or_a_hash(client, make, headers):
     [
         ({"kind": "developer"}, "developer_id"),
         ({"kind": "admin", "developer_id": 1}, "developer_id"),
+        ({"kind": "developer", "developer_id": True}, "developer_id"),
+        ({"kind": "developer", "developer_id": "1"}, "developer_id"),
         ({"kind": "root"}, "kind"),
         ({"kind": "admin", "scopes": ["admin", "ingest"]}, "scopes"),
         ({"kind": "admin", "client_secret": "mine"}, "client_secret"),
@@ -443,6 +445,7 @@ def test_a_second_rotation_retires_the_secret_before_the_last_at_once(client, ma
         ({"grace_seconds": -1}, "grace_seconds"),
         ({"grace_seconds": 30 * 24 * 3600 + 1}, "grace_seconds"),
         ({"grace_seconds": "60"}, "grace_seconds"),
+        ({"grace_seconds": True}, "grace_seconds"),
         ({"client_id": "dev_000000000000000000000000"}, "client_id"),
     ],
 )

@@ -199,6 +199,19 @@ def test_the_ingest_scope_belongs_to_the_platform_only(client, make, bearer, ski
     assert make.count("users") == 0
 
 
+@pytest.mark.parametrize("is_child", [0.0, 1, "true", "yes", None])
+def test_is_child_must_be_a_json_boolean(client, platform, make, is_child):
+    """A flag sent as a number or a string is refused, not guessed at (rule 6 reads it)."""
+    response = client.post(
+        "/v1/ingest/users",
+        json={"users": [{"platform_user_id": "p-kid", "is_child": is_child}]},
+        headers=platform,
+    )
+    assert response.status_code == 422
+    assert "is_child" in response.get_json()["details"]["users"]["0"]
+    assert make.count("users") == 0
+
+
 @pytest.mark.parametrize(
     "body",
     [

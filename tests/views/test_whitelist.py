@@ -107,6 +107,35 @@ def test_an_admin_creates_a_tier_and_a_developer_granted_it_reads_by_it(
     assert "University" not in str(event["details"])
 
 
+def test_tier_settings_take_values_of_their_json_type_only(client, admin):
+    base = {
+        "name": "typed",
+        "transcripts_readable": True,
+        "retention_days": 7,
+        "redaction_policy": "strict",
+        "page_size": 5,
+        "rate_limit": "20 per minute",
+    }
+    for change in (
+        {"transcripts_readable": 1},
+        {"transcripts_readable": "yes"},
+        {"retention_days": "7"},
+        {"retention_days": 7.5},
+        {"page_size": True},
+        {"page_size": 5.0},
+    ):
+        (field,) = change
+        created = client.post("/v1/admin/tiers", headers=admin, json={**base, **change})
+        assert created.status_code == 422, change
+        assert field in created.get_json()["details"], created.get_json()
+        changed = client.patch("/v1/admin/tiers/standard", headers=admin, json=change)
+        assert changed.status_code == 422, change
+        assert field in changed.get_json()["details"], changed.get_json()
+    assert client.get("/v1/admin/tiers/typed", headers=admin).status_code == 404
+    standard = client.get("/v1/admin/tiers/standard", headers=admin).get_json()
+    assert (standard["retention_days"], standard["page_size"]) == (30, 50)
+
+
 def test_a_tier_naming_an_unknown_policy_or_a_malformed_rate_limit_is_refused(client, admin, make):
     base = {
         "name": "shady",
@@ -468,6 +497,8 @@ def test_a_request_needs_the_terms_accepted_and_one_pending_at_a_time(client, ma
         {"tier": "standard", "purpose": "Debugging.", "accepted_terms": False},
         {"tier": "standard", "purpose": "Debugging."},
         {"tier": "standard", "purpose": "Debugging.", "accepted_terms": "yes please"},
+        {"tier": "standard", "purpose": "Debugging.", "accepted_terms": "yes"},
+        {"tier": "standard", "purpose": "Debugging.", "accepted_terms": 1},
         {"tier": "gold", "purpose": "Debugging.", "accepted_terms": True},
         {"tier": "none", "purpose": "Debugging.", "accepted_terms": True},
         {"tier": "standard", "purpose": "   ", "accepted_terms": True},
