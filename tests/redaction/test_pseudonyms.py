@@ -1,5 +1,8 @@
 """User-id pseudonyms: keyed, per scope, with the key id inside for rotation."""
 
+import base64
+import hashlib
+import hmac
 import re
 
 import pytest
@@ -37,3 +40,17 @@ def test_unknown_key_id_raises():
     with pytest.raises(KeyError):
         pseudonymize("user-1", scope="dev-7", keys=KEYS, key_id="k9")
 
+
+def test_the_same_key_id_with_other_key_material_gives_another_pseudonym():
+    """Pseudonyms are memoised: the key's bytes, not only its id, decide which one is reused."""
+    first = pseudonymize("user-1", scope="dev-7", keys={"k1": KEYS["k1"]}, key_id="k1")
+    replaced = pseudonymize("user-1", scope="dev-7", keys={"k1": KEYS["k2"]}, key_id="k1")
+    assert first != replaced
+    assert replaced == pseudonymize("user-1", scope="dev-7", keys={"k1": KEYS["k2"]}, key_id="k1")
+
+
+def test_a_memoised_pseudonym_is_the_hmac_it_stands_for():
+    for _ in range(2):  # made, then reused
+        value = pseudonymize("user-9", scope="developer:3", keys=KEYS, key_id="k1")
+        digest = hmac.new(KEYS["k1"], b"developer:3\x00user-9", hashlib.sha256).digest()
+        assert value == "k1_" + base64.urlsafe_b64encode(digest).decode()[:22]
