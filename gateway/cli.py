@@ -204,9 +204,7 @@ def demo(
             _write_private(credentials, json.dumps(issued.as_json(), indent=2) + "\n")
         click.echo(_demo_banner(issued, url, credentials=credentials, sign_ins=sign_ins))
         if issued.pending:
-            loaders.append(
-                start_loader(owner_url, secret_key=secret_key(settings), size=size)
-            )
+            loaders.append(start_loader(owner_url, secret_key=secret_key(settings), size=size))
 
     try:
         _run_server(

@@ -100,8 +100,7 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "ISSUER": (
         "",
         str,
-        "OAuth issuer URL in the RFC 8414 metadata, the URL clients use. Empty: "
-        "http://HOST:PORT.",
+        "OAuth issuer URL in the RFC 8414 metadata, the URL clients use. Empty: http://HOST:PORT.",
     ),
     "RETENTION_MONTHS": (
         18,

@@ -226,8 +226,7 @@ class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
                 context.current().conn, developer_id=record.developer_id
             ):
                 raise UnauthorizedClientError(
-                    description="The developer account is suspended; contact the platform's "
-                    "admins."
+                    description="The developer account is suspended; contact the platform's admins."
                 )
 
 

@@ -550,7 +550,7 @@ OPERATIONS: dict[str, Operation] = {
     "admin_whitelist.revoke_grant": Operation(
         "Revoke a developer's grant",
         GrantHistorySchema,
-        "The developer is on `none` from its next request. Send `{\"reason\": …}`. Recorded "
+        'The developer is on `none` from its next request. Send `{"reason": …}`. Recorded '
         "as a grant of `none` (history is kept) and audited as `grant.revoked`; 409 when it "
         "holds no current grant.",
         body=GrantRevokeSchema,

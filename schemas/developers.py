@@ -21,8 +21,10 @@ class TierSchema(Schema):
     expiry_warning = fields.String(
         allow_none=True,
         required=True,
-        metadata={"description": "Set in the last 30 days before `expires_at`: file a tier "
-                  "request to keep the tier."},
+        metadata={
+            "description": "Set in the last 30 days before `expires_at`: file a tier "
+            "request to keep the tier."
+        },
     )
 
 

@@ -74,10 +74,15 @@ def test_services_and_repositories_know_nothing_of_the_web():
 def test_repositories_never_call_up_into_services_or_views():
     files = python_files(GATEWAY / "repositories")
 
-    assert offending(
-        files,
-        lambda m: under(m, "gateway.services") or under(m, "gateway.views") or m == "gateway.oauth",
-    ) == {}
+    assert (
+        offending(
+            files,
+            lambda m: (
+                under(m, "gateway.services") or under(m, "gateway.views") or m == "gateway.oauth"
+            ),
+        )
+        == {}
+    )
 
 
 def test_services_never_import_views():
@@ -90,21 +95,27 @@ def test_redaction_is_pure():
     files = python_files(GATEWAY / "redaction")
     io = WEB | {"psycopg", "psycopg_pool", "redis", "requests", "httpx", "urllib3", "socket"}
 
-    assert offending(
-        files,
-        lambda m: top(m) in io
-        or under(m, "gateway.repositories")
-        or under(m, "gateway.services")
-        or under(m, "gateway.db"),
-    ) == {}
+    assert (
+        offending(
+            files,
+            lambda m: (
+                top(m) in io
+                or under(m, "gateway.repositories")
+                or under(m, "gateway.services")
+                or under(m, "gateway.db")
+            ),
+        )
+        == {}
+    )
 
 
 def test_schemas_import_only_marshmallow():
     files = python_files(ROOT / "schemas")
 
-    assert offending(
-        files, lambda m: not (top(m) in {"marshmallow", "schemas"} or top(m) in STDLIB)
-    ) == {}
+    assert (
+        offending(files, lambda m: not (top(m) in {"marshmallow", "schemas"} or top(m) in STDLIB))
+        == {}
+    )
 
 
 def test_app_py_only_builds_the_app():
@@ -130,7 +141,6 @@ def test_the_import_checker_sees_violations():
 
 def source_files() -> list[Path]:
     return python_files(GATEWAY) + python_files(ROOT / "schemas")
-
 
 
 def _balanced(depth: int) -> str:
@@ -273,7 +283,7 @@ def test_no_formatted_sql_reaches_execute():
     "source",
     [
         'conn.execute(f"SELECT * FROM t WHERE id = {user_id}")',
-        'conn.execute(f"SELECT {_COLUMNS} FROM t WHERE name = \'{name}\'")',
+        "conn.execute(f\"SELECT {_COLUMNS} FROM t WHERE name = '{name}'\")",
         'cur.execute("SELECT * FROM t WHERE id = %s" % value)',
         'cur.execute("SELECT * FROM t WHERE id = {}".format(value))',
         'cur.execute("SELECT * FROM t WHERE id = " + value)',

@@ -373,6 +373,8 @@ def test_db_status_says_what_it_did_to_the_embedded_postgresql(tmp_path: Path) -
     assert "Starting the embedded PostgreSQL" in started.stderr
     assert "Embedded PostgreSQL stopped." in started.stderr
     assert not (folder / "postmaster.pid").exists()
+
+
 # --- skillgw audit
 
 

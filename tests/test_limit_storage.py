@@ -55,9 +55,7 @@ def test_no_window_ever_holds_more_than_the_limit(storage, key):
     # the database's clock and these times by ours, a round trip apart: on a loaded machine the
     # two can differ by a few hundred milliseconds, so look at windows that much shorter.
     slack = 0.3
-    assert all(
-        sum(1 for t in allowed if start <= t < start + 2 - slack) <= 5 for start in allowed
-    )
+    assert all(sum(1 for t in allowed if start <= t < start + 2 - slack) <= 5 for start in allowed)
     assert len(allowed) > 5
 
 

@@ -230,8 +230,9 @@ def test_every_oauth_request_of_an_address_is_capped(app, client, make):
     form = {"grant_type": "client_credentials"}
 
     seen = [
-        client.post("/oauth/token", data=form, auth=(creds.client_id, creds.client_secret))
-        .status_code
+        client.post(
+            "/oauth/token", data=form, auth=(creds.client_id, creds.client_secret)
+        ).status_code
         for _ in range(4)
     ]
 
@@ -276,9 +277,12 @@ def test_an_unauthenticated_flood_is_capped_before_it_costs_a_transaction(
     token = http.post(
         "/oauth/token", data=form, auth=(creds.client_id, creds.client_secret), environ_base=other
     ).get_json()["access_token"]
-    assert http.get(
-        "/v1/developer", headers={"Authorization": f"Bearer {token}"}, environ_base=other
-    ).status_code == 200
+    assert (
+        http.get(
+            "/v1/developer", headers={"Authorization": f"Bearer {token}"}, environ_base=other
+        ).status_code
+        == 200
+    )
 
 
 def test_a_request_without_a_token_costs_no_transaction(conn, app_settings):
@@ -446,9 +450,7 @@ def test_a_storage_failing_between_check_and_count_is_never_a_500(make_app, monk
     assert response.get_json()["error"] == "invalid_token"
 
 
-def test_by_default_the_counts_live_in_the_gateways_postgresql(
-    make_app, app_url, owner_url, tiny
-):
+def test_by_default_the_counts_live_in_the_gateways_postgresql(make_app, app_url, owner_url, tiny):
     from gateway.limit_storage import PostgresStorage
     from gateway.limits import limiter
 

@@ -153,9 +153,13 @@ def test_cursor_signed_with_another_key_is_refused():
 def test_cursor_with_an_edited_payload_is_refused():
     cursor = security.sign_cursor({"t": "2024-05-01T12:00:00+00:00", "i": "abc"}, key=KEY)
     body, mac = cursor.split(".")
-    forged = base64.urlsafe_b64encode(
-        json.dumps({"t": "1970-01-01T00:00:00+00:00", "i": "abc"}).encode()
-    ).decode().rstrip("=")
+    forged = (
+        base64.urlsafe_b64encode(
+            json.dumps({"t": "1970-01-01T00:00:00+00:00", "i": "abc"}).encode()
+        )
+        .decode()
+        .rstrip("=")
+    )
 
     assert security.verify_cursor(f"{forged}.{mac}", key=KEY) is None
     flipped = ("B" if mac[0] == "A" else "A") + mac[1:]

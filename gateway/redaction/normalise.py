@@ -76,8 +76,10 @@ _ZERO_WORDS = {"oh", "o"}
 _REPEATS = {"double": 2, "triple": 3}
 # Top-level domains a spoken e-mail or host may end in; "at" becomes "@" only before one of these.
 TLDS = frozenset(
-    "com net org edu gov io co us uk de fr ca info biz me app dev ai mil int eu au in jp es it nl"
-    .split()
+    (
+        "com net org edu gov io co us uk de fr ca info biz me app dev ai mil int eu au in jp es "
+        "it nl"
+    ).split()
 )
 
 

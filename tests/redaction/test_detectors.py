@@ -12,13 +12,17 @@ def kinds(text: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("my number is five five five eight six seven five three oh nine",
-         [("PHONE", "five five five eight six seven five three oh nine")]),
+        (
+            "my number is five five five eight six seven five three oh nine",
+            [("PHONE", "five five five eight six seven five three oh nine")],
+        ),
         ("call me at (555) 867-5309", [("PHONE", "(555) 867-5309")]),
         ("call me at 555 867 5309 tonight", [("PHONE", "555 867 5309")]),
         ("ring +44 20 7946 0958", [("PHONE", "+44 20 7946 0958")]),
-        ("double five five eight six seven five three oh nine",
-         [("PHONE", "double five five eight six seven five three oh nine")]),
+        (
+            "double five five eight six seven five three oh nine",
+            [("PHONE", "double five five eight six seven five three oh nine")],
+        ),
     ],
 )
 def test_phone(text, expected):
@@ -59,8 +63,10 @@ def test_luhn_invalid_sixteen_digits_are_still_redacted_as_a_number():
     ("text", "value"),
     [
         ("my ssn is 123-45-6789", "123-45-6789"),
-        ("my social is one two three four five six seven eight nine",
-         "one two three four five six seven eight nine"),
+        (
+            "my social is one two three four five six seven eight nine",
+            "one two three four five six seven eight nine",
+        ),
     ],
 )
 def test_ssn(text, value):
@@ -69,8 +75,12 @@ def test_ssn(text, value):
 
 @pytest.mark.parametrize(
     "value",
-    ["DE89 3704 0044 0532 0130 00", "gb82 west 1234 5698 7654 32",
-     "g b eight two w e s t one two three four five six nine eight seven six five four three two"],
+    [
+        "DE89 3704 0044 0532 0130 00",
+        "gb82 west 1234 5698 7654 32",
+        "g b eight two w e s t one two three four five six nine eight seven six five four "
+        "three two",
+    ],
 )
 def test_iban(value):
     assert kinds(f"iban {value} thanks") == [("IBAN", value)]

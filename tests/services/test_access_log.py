@@ -25,4 +25,3 @@ def test_a_page_logs_exactly_the_rows_it_shows_and_the_reading_client(client, ma
     assert {r["client_id"] for r in rows} == {second_client.client_id}
     assert {str(r["skill_id"]) for r in rows} == {who["skill"]}
     assert {r["endpoint"] for r in rows} == {"list"}
-

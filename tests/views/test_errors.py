@@ -316,17 +316,18 @@ def test_a_503_keeps_its_own_retry_after_when_a_limit_was_drawn(client, reader, 
 def test_head_on_a_guarded_route_is_refused_and_reads_nothing(client, make, reader):
     before = make.count("access_log")
 
-    response = client.head(
-        f"/v1/skills/{reader['skill']}/interactions", headers=reader["headers"]
-    )
+    response = client.head(f"/v1/skills/{reader['skill']}/interactions", headers=reader["headers"])
 
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET"
     assert make.count("access_log") == before
     # the same GET is read and logged (the counterpart)
-    assert client.get(
-        f"/v1/skills/{reader['skill']}/interactions", headers=reader["headers"]
-    ).status_code == 200
+    assert (
+        client.get(
+            f"/v1/skills/{reader['skill']}/interactions", headers=reader["headers"]
+        ).status_code
+        == 200
+    )
     assert make.count("access_log") == before + 1
 
 

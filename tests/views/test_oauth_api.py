@@ -62,8 +62,10 @@ def bearer_header(token):
 
 
 def basic(creds):
-    return {"Authorization": "Basic " + base64.b64encode(
-        f"{creds.client_id}:{creds.client_secret}".encode()).decode()}
+    return {
+        "Authorization": "Basic "
+        + base64.b64encode(f"{creds.client_id}:{creds.client_secret}".encode()).decode()
+    }
 
 
 # --- the token endpoint

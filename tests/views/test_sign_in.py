@@ -272,8 +272,7 @@ def test_an_admin_signs_in_with_password_and_code(client, admin, clock, make):
     assert page.status_code == 200 and admin.name in page.get_data(as_text=True)
     assert actions(make) == [("admin.signed_in", "admin")]
     actor = make.rows(
-        "SELECT actor_id FROM audit_events"
-        " WHERE action = 'admin.signed_in' AND occurred_at = now()"
+        "SELECT actor_id FROM audit_events WHERE action = 'admin.signed_in' AND occurred_at = now()"
     )
     assert actor == [{"actor_id": admin.name}]
 

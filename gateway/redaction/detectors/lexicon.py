@@ -49,8 +49,16 @@ def fold(name: str) -> str:
 
 def clear() -> None:
     """Forget every loaded list (after changing `disabled`)."""
-    for loader in (given, family, proper_margins, english, _zipf, word_like, plain_given,
-                   plain_family):
+    for loader in (
+        given,
+        family,
+        proper_margins,
+        english,
+        _zipf,
+        word_like,
+        plain_given,
+        plain_family,
+    ):
         loader.cache_clear()
 
 
