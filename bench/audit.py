@@ -22,13 +22,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from flask import Flask
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
@@ -72,10 +73,12 @@ def seed(owner_url: str, n_interactions: int) -> dict[str, Any]:
             developers.grant_tier(
                 conn, actor=audit.SYSTEM, developer_id=developer, tier="trusted", reason="bench"
             )
-            skill = conn.execute(
+            row = conn.execute(
                 "INSERT INTO skills (developer_id, name) VALUES (%s, 'Bench Pizza') RETURNING id",
                 (developer,),
-            ).fetchone()["id"]
+            ).fetchone()
+            assert row is not None
+            skill = row["id"]
             ingest.ingest_users(conn, [{"platform_user_id": f"u{i}"} for i in range(500)])
             conn.execute(
                 "INSERT INTO consents (user_id, skill_id, granted_at) "
@@ -114,14 +117,14 @@ def seed(owner_url: str, n_interactions: int) -> dict[str, Any]:
 
 
 @contextmanager
-def audit_off() -> Any:
+def audit_off() -> Iterator[None]:
     """Replace the audit call by a no-op, everything else unchanged."""
     real = audit.record
-    audit.record = lambda *args, **kwargs: None  # type: ignore[assignment]
+    audit.record = lambda *args, **kwargs: None
     try:
         yield
     finally:
-        audit.record = real  # type: ignore[assignment]
+        audit.record = real
 
 
 def timed(fn: Callable[[], None], rounds: int) -> list[float]:
@@ -137,7 +140,9 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18]
 
 
-def throughput(app: Any, headers: dict[str, str], path: str, threads: int, seconds: float) -> Any:
+def throughput(
+    app: Flask, headers: dict[str, str], path: str, threads: int, seconds: float
+) -> tuple[float, float, float]:
     """Requests per second and latencies of `threads` clients reading `path` for `seconds`."""
     latencies: list[list[float]] = [[] for _ in range(threads)]
     stop = time.perf_counter() + seconds

@@ -102,12 +102,13 @@ def seed(url: str, n: int) -> dict[str, str]:
                 records, made = [], []
                 for k in range(start, min(start + BATCH, count)):
                     utterance, response = TEXTS[k % len(TEXTS)]
+                    occurred_at = now - timedelta(seconds=60 * 60 * 24 * 60 * k / n + 60)
                     record = {
                         "interaction_id": f"{label}-{k}",
                         "skill_id": uuid.UUID(skill),
                         "user_id": f"bench-{label}",
                         "session_id": f"{label}-session-{k // 10}",
-                        "occurred_at": now - timedelta(seconds=60 * 60 * 24 * 60 * k / n + 60),
+                        "occurred_at": occurred_at,
                         "utterance": utterance,
                         "response": response,
                         "intent": "OrderPizza",
@@ -122,7 +123,7 @@ def seed(url: str, n: int) -> dict[str, str]:
                     if key not in forms:
                         forms[key] = ingest_service.redact_record(record)
                     records.append(record)
-                    at = record["occurred_at"].astimezone(UTC)
+                    at = occurred_at.astimezone(UTC)
                     made.append([{**form, "occurred_at": at} for form in forms[key]])
                 bind_principal(conn, SYSTEM)
                 batch = ingest_service.import_interactions(

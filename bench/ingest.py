@@ -32,6 +32,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from faker import Faker
@@ -197,7 +198,7 @@ _PLAIN_COLUMNS = (
 )
 
 
-def backend_cpu(conn: psycopg.Connection) -> float:
+def backend_cpu(conn: psycopg.Connection[Any]) -> float:
     """CPU seconds the server process of `conn` has used (a server on this machine), else 0."""
     try:
         fields = Path(f"/proc/{conn.info.backend_pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -122,7 +122,7 @@ def main() -> None:
         if key is None:
             migrate.upgrade(owner_url)
         else:
-            migrate.upgrade(owner_url, binding_key=key)  # type: ignore[call-arg]
+            migrate.upgrade(owner_url, binding_key=key)
         began = time.perf_counter()
         world = bench.seed(owner_url, args.interactions)
         print(

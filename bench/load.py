@@ -39,6 +39,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -62,7 +63,10 @@ def free_port() -> int:
 def grant_bench_tier(owner_url: str, developer_id: int) -> None:
     # the standard tier's view of the data, with a limit no run of this script can reach, so
     # the figures measure the server and not the 429 path
-    with psycopg.connect(owner_url, autocommit=True) as conn, conn.transaction():
+    with (
+        psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn,
+        conn.transaction(),
+    ):
         use_binding_key(conn, BINDING_KEY)
         bind_principal(conn, SYSTEM)  # tier grants need a proven admin or system caller
         conn.execute(
@@ -79,7 +83,7 @@ def grant_bench_tier(owner_url: str, developer_id: int) -> None:
         )
 
 
-def start_server(owner_url: str, port: int, workers: int, folder: Path) -> subprocess.Popen:
+def start_server(owner_url: str, port: int, workers: int, folder: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "GATEWAY_DATABASE_URL": owner_url,
@@ -103,7 +107,7 @@ def start_server(owner_url: str, port: int, workers: int, folder: Path) -> subpr
     )
 
 
-def stop_server(server: subprocess.Popen) -> None:
+def stop_server(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is None:
         server.send_signal(signal.SIGTERM)
         try:
@@ -125,7 +129,7 @@ def request(
         conn.close()
 
 
-def wait_ready(server: subprocess.Popen, port: int, folder: Path) -> None:
+def wait_ready(server: subprocess.Popen[bytes], port: int, folder: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -161,7 +165,7 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def drive(port: int, path: str, headers: dict[str, str], seconds: float) -> tuple[list, int]:
+def drive(port: int, path: str, headers: dict[str, str], seconds: float) -> tuple[list[float], int]:
     """One client: request `path` until `seconds` pass; return latencies (ms) and errors."""
     latencies: list[float] = []
     errors = 0

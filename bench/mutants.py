@@ -1996,7 +1996,7 @@ MUTANTS: list[Mutant] = [
         "session-never-expires",
         "auth",
         "a web session outlives its expiry",
-        [("gateway/services/web_sessions.py", "or now >= row[\"expires_at\"]\n", "\n")],
+        [("gateway/services/web_sessions.py", 'or now >= row["expires_at"]\n', "\n")],
         ["tests/views/test_sign_in.py"],
     ),
     m(
@@ -2085,13 +2085,6 @@ MUTANTS: list[Mutant] = [
         ],
         ["tests/views/test_console_pages.py"],
     ),
-
-
-
-
-
-
-
 ]
 
 

@@ -27,9 +27,11 @@ from pathlib import Path
 
 import psycopg
 import redis
-from limits.storage import MemoryStorage, RedisStorage
+from flask.testing import FlaskClient
+from limits.storage import MemoryStorage, MovingWindowSupport, RedisStorage
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,6 +42,7 @@ from gateway import create_app, migrate  # noqa: E402
 from gateway.db import PooledDatabase, bind_principal  # noqa: E402
 from gateway.limit_storage import PostgresStorage  # noqa: E402
 from gateway.models import SYSTEM  # noqa: E402
+from gateway.services import audit  # noqa: E402
 from gateway.services import oauth_clients as oauth_clients_service  # noqa: E402
 
 DATABASE = "gateway_bench_limits"
@@ -74,7 +77,10 @@ def row(name: str, values: list[float]) -> str:
 
 def storage_ops(app_url: str, rounds: int, with_redis: bool) -> None:
     prefix = f"bench:{uuid.uuid4().hex}"
-    storages = {"memory": MemoryStorage(), "PostgreSQL": PostgresStorage(conninfo=app_url)}
+    storages: dict[str, MovingWindowSupport] = {
+        "memory": MemoryStorage(),
+        "PostgreSQL": PostgresStorage(conninfo=app_url),
+    }
     if with_redis:
         storages["Redis"] = RedisStorage(REDIS_URL)
     samples: dict[str, list[float]] = {}
@@ -101,8 +107,11 @@ def storage_ops(app_url: str, rounds: int, with_redis: bool) -> None:
             storage.close()
 
 
-def add_clients(owner_url: str, developer: int) -> list:
-    with psycopg.connect(owner_url, autocommit=True) as conn, conn.transaction():
+def add_clients(owner_url: str, developer: int) -> list[oauth_clients_service.IssuedClient]:
+    with (
+        psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn,
+        conn.transaction(),
+    ):
         bind_principal(conn, SYSTEM)
         conn.execute(
             "INSERT INTO tier_grants (developer_id, tier, reason, granted_by) "
@@ -110,7 +119,9 @@ def add_clients(owner_url: str, developer: int) -> list:
             (developer,),
         )
         return [
-            oauth_clients_service.register_client(conn, kind="developer", developer_id=developer)
+            oauth_clients_service.register_client(
+                conn, actor=audit.SYSTEM, kind="developer", developer_id=developer
+            )
             for _ in range(CLIENTS)
         ]
 
@@ -127,7 +138,7 @@ def requests(owner_url: str, app_url: str, developer: int, n: int, with_redis: b
         "DATA_DIR": tempfile.mkdtemp(),
         "TOKEN_RATE_LIMIT": "100000 per minute",
     }
-    cases = {
+    cases: dict[str, dict[str, object]] = {
         "limits off": {"RATELIMIT_ENABLED": False},
         "memory://": {"RATELIMIT_STORAGE_URI": "memory://"},
         "PostgreSQL (the default)": {"RATELIMIT_STORAGE_URI": ""},
@@ -152,7 +163,7 @@ def requests(owner_url: str, app_url: str, developer: int, n: int, with_redis: b
             for _ in range(5):  # warm the storage's connection
                 http.get("/healthz")
 
-            def call(http=http) -> None:
+            def call(http: FlaskClient = http) -> None:
                 response = http.get("/v1/developer", headers=tokens[next(turn) % CLIENTS])
                 assert response.status_code == 200, response.get_json()
 

@@ -17,8 +17,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import psycopg
 from psycopg import sql
@@ -70,32 +72,45 @@ def server_url() -> str:
         return start_embedded(Path(tempfile.mkdtemp()) / "pg").server_url
 
 
-def seed(owner_url: str, n_interactions: int) -> dict:
+class World(TypedDict):
+    """What `seed` made: a developer, its skill and its client's credentials."""
+
+    developer: int
+    skill: str
+    credentials: oauth_clients_service.IssuedClient
+
+
+def seed(owner_url: str, n_interactions: int) -> World:
     rng = random.Random(7)
     now = datetime.now(UTC)
     with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
         use_binding_key(conn, BINDING_KEY)
         with conn.transaction():
             bind_principal(conn, SYSTEM)
-            developer = conn.execute(
+            row = conn.execute(
                 "INSERT INTO developers (name) VALUES ('Bench Pizza') RETURNING id"
-            ).fetchone()["id"]
+            ).fetchone()
+            assert row is not None
+            developer = row["id"]
             conn.execute(
                 "INSERT INTO tier_grants (developer_id, tier, reason, granted_by) "
                 "VALUES (%s, 'standard', 'bench', 'bench')",
                 (developer,),
             )
-            skill = conn.execute(
+            row = conn.execute(
                 "INSERT INTO skills (developer_id, name) VALUES (%s, 'Bench Pizza') RETURNING id",
                 (developer,),
-            ).fetchone()["id"]
-            users = {
-                f"bench-user-{i}": conn.execute(
+            ).fetchone()
+            assert row is not None
+            skill = row["id"]
+            users = {}
+            for i in range(2000):
+                row = conn.execute(
                     "INSERT INTO users (platform_user_id, is_child) VALUES (%s, %s) RETURNING id",
                     (f"bench-user-{i}", i % 50 == 0),
-                ).fetchone()["id"]
-                for i in range(2000)
-            }
+                ).fetchone()
+                assert row is not None
+                users[f"bench-user-{i}"] = row["id"]
             for i, user in enumerate(users.values()):
                 if i % 10:  # nine in ten consented, long ago
                     conn.execute(
@@ -133,7 +148,7 @@ def seed(owner_url: str, n_interactions: int) -> dict:
     return {"developer": developer, "skill": str(skill), "credentials": credentials}
 
 
-def timed(fn, rounds: int) -> list[float]:
+def timed(fn: Callable[[], None], rounds: int) -> list[float]:
     samples = []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -204,7 +219,7 @@ def main() -> None:
                     limit=51,
                 )
 
-        def http(path: str):
+        def http(path: str) -> Callable[[], None]:
             def call() -> None:
                 response = client.get(path, headers=headers)
                 assert response.status_code == 200, response.get_json()

@@ -310,7 +310,7 @@ def _bind_system(conn: psycopg.Connection[Any]) -> None:
 
     key = binding_key()
     if key is not None:
-        db.use_binding_key(conn, key)  # type: ignore[attr-defined]
+        db.use_binding_key(conn, key)
     db.bind_principal(conn, SYSTEM)
 
 
@@ -559,7 +559,7 @@ def _grow_month(owner_url: str, start: datetime, count: int, offset: int) -> Non
             )
             for parent, table in tables:
                 for statement in _like_parent(conn, parent, table):
-                    conn.execute(statement)  # type: ignore[call-overload]
+                    conn.execute(statement)
             # ATTACH checks that every row lies in the month, and the forms' foreign key
             for parent, table in tables:
                 conn.execute(
@@ -880,7 +880,9 @@ def _workers(server: Server) -> list[int]:
         return []
 
 
-def cpu_snapshot(monitor: psycopg.Connection[Any], server: Server) -> tuple[dict, dict]:
+def cpu_snapshot(
+    monitor: psycopg.Connection[Any], server: Server
+) -> tuple[dict[int, float], dict[int, float]]:
     """CPU seconds by pid: the side's gunicorn workers, and the PostgreSQL backends whose
     application_name names the side (found only when the server runs on this machine)."""
     app = {pid: _cpu_seconds(pid) for pid in _workers(server)}
@@ -895,7 +897,7 @@ def cpu_snapshot(monitor: psycopg.Connection[Any], server: Server) -> tuple[dict
     )
 
 
-def _spent(before: dict, after: dict) -> float:
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
     # a process that appeared during the round counts from its start; one that ended is lost
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
@@ -1008,8 +1010,8 @@ def parse_profile(raw: str) -> Profile:
         if not stack_text or not count_text.isdigit():
             continue
         stack: list[tuple[str, str]] = []
-        for frame in stack_text.split(";"):
-            match = _FRAME.match(frame)
+        for frame_text in stack_text.split(";"):
+            match = _FRAME.match(frame_text)
             if match is None:
                 continue  # the process line py-spy puts first with --subprocesses
             full = match["file"]
@@ -1211,7 +1213,7 @@ def page_plans(owner_url: str, world: World) -> dict[str, list[str]]:
                 )
                 db.bind_principal(conn, principal)
                 conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-                conn.execute(f"PREPARE bench_page AS {statement}")  # type: ignore[call-overload]
+                conn.execute(f"PREPARE bench_page AS {statement}")
                 explain = "EXPLAIN (ANALYZE) EXECUTE bench_page({})".format(
                     ", ".join(["%s"] * len(names))
                 )
@@ -1351,7 +1353,7 @@ def main() -> None:
         if key is None:
             migrate.upgrade(owner_url)
         else:
-            migrate.upgrade(owner_url, binding_key=key)  # type: ignore[call-arg]
+            migrate.upgrade(owner_url, binding_key=key)
         began = time.perf_counter()
         world = seed(owner_url, args.interactions)
         print(

@@ -37,28 +37,29 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""  # Presidio's e-mail check: no network fetch
+
+import redaction_corpus as corpus  # noqa: E402
 
 from gateway.redaction import detect, redact  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "redaction_corpus", Path(__file__).with_name("redaction_corpus.py")
-)
-assert _spec is not None and _spec.loader is not None
-corpus = importlib.util.module_from_spec(_spec)
-sys.modules["redaction_corpus"] = corpus
-_spec.loader.exec_module(corpus)
+if TYPE_CHECKING:  # the bench extra: imported at run time only where Presidio runs
+    from presidio_analyzer import AnalyzerEngine
 
 Predict = Callable[[str], list[tuple[int, int]]]
+# one line of SLURP's labelled JSON Lines file, as loaded
+SlurpLine = dict[str, Any]
 
 
 def ours() -> Predict:
     return lambda text: [(s.start, s.end) for s in detect(text)]
 
 
-def _predictor(analyzer) -> Predict:
+def _predictor(analyzer: "AnalyzerEngine") -> Predict:
     def predict(text: str) -> list[tuple[int, int]]:
         return [(r.start, r.end) for r in analyzer.analyze(text=text, language="en")]
 
@@ -99,7 +100,9 @@ def presidio_ner(model: str) -> Predict:
     return _predictor(AnalyzerEngine(nlp_engine=engine, supported_languages=["en"]))
 
 
-def measure(name: str, predict: Predict, lines: list, repeat: int = 1) -> tuple[object, float]:
+def measure(
+    name: str, predict: Predict, lines: list[corpus.Line], repeat: int = 1
+) -> tuple[corpus.Score, float]:
     for line in lines[:50]:  # warm-up
         predict(line.text)
     rate = 0.0
@@ -150,12 +153,12 @@ def _pii_leaks(kind: str, words: str, output: str) -> bool:
     return any(_survives(w.lower(), low) for w in _WORDS.findall(words) if len(w) >= 3)
 
 
-def load_slurp(path: str) -> list[dict]:
+def load_slurp(path: str) -> list[SlurpLine]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def score_slurp(lines: list[dict], outputs: list[str]) -> SlurpScore:
+def score_slurp(lines: list[SlurpLine], outputs: list[str]) -> SlurpScore:
     """Score outputs as the data's README says: whole words of PII surviving, keep words lost."""
     score = SlurpScore()
     for line, output in zip(lines, outputs, strict=True):
@@ -196,7 +199,7 @@ def _replace(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def measure_slurp(
-    predict: Predict | None, lines: list[dict], repeat: int = 1
+    predict: Predict | None, lines: list[SlurpLine], repeat: int = 1
 ) -> tuple[SlurpScore, float]:
     texts = [line["text"] for line in lines]
     if predict is None:  # this redactor: its real output text
@@ -247,7 +250,7 @@ def print_slurp(results: dict[str, tuple[SlurpScore, float]], n: int, show: int)
     print()
 
 
-def print_sources(lines: list, slurp: list[dict]) -> None:
+def print_sources(lines: list[corpus.Line], slurp: list[SlurpLine]) -> None:
     """This redactor with each word-list source off: what each one brings, and what it costs."""
     from gateway.redaction.detectors import gazetteer, lexicon
 

@@ -31,13 +31,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -62,6 +63,8 @@ DATABASE = "gateway_bench_soak"
 # one in 20 requests: (weight, kind)
 MIX = [(11, "page"), (4, "one"), (2, "skills"), (1, "token"), (1, "ingest"), (1, "healthz")]
 PLAN = [kind for weight, kind in MIX for _ in range(weight)]
+# what one request of the mix sends: method, path, headers and body
+Call = tuple[str, str, dict[str, str], str | None]
 
 _APP_CONNECTIONS = """
 SELECT count(*) AS n,
@@ -73,7 +76,7 @@ FROM pg_stat_activity WHERE datname = %s AND usename = 'gateway_app'
 """
 
 
-def platform_client(owner_url: str):  # type: ignore[no-untyped-def]
+def platform_client(owner_url: str) -> oauth_clients_service.IssuedClient:
     with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
         use_binding_key(conn, BINDING_KEY)
         with conn.transaction():
@@ -98,7 +101,9 @@ def worker_rss(master: int) -> dict[int, float]:
 class Driver:
     """Client threads taking request numbers from one counter until `total` are sent."""
 
-    def __init__(self, port: int, total: int, calls: dict, name: str) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self, port: int, total: int, calls: dict[str, Callable[[str], Call]], name: str
+    ) -> None:
         self.name = name
         self.port = port
         self.total = total
@@ -170,7 +175,9 @@ def main() -> None:
         grant_bench_tier(owner_url, world["developer"])
         platform = platform_client(owner_url)
         with psycopg.connect(owner_url) as conn:
-            platform_user = conn.execute("SELECT platform_user_id FROM users LIMIT 1").fetchone()[0]
+            row = conn.execute("SELECT platform_user_id FROM users LIMIT 1").fetchone()
+            assert row is not None
+            platform_user = row[0]
 
         port = free_port()
         server = start_server(owner_url, port, args.workers, folder)
@@ -194,7 +201,7 @@ def main() -> None:
             f"&client_secret={creds.client_secret}"
         )
 
-        def ingest(n: str) -> tuple:  # type: ignore[type-arg]
+        def ingest(n: str) -> Call:
             record = {
                 "interaction_id": f"soak-{n}",
                 "skill_id": skill,
@@ -212,7 +219,7 @@ def main() -> None:
                 json.dumps({"interactions": [record]}),
             )
 
-        calls = {
+        calls: dict[str, Callable[[str], Call]] = {
             "page": lambda n: ("GET", f"/v1/skills/{skill}/interactions?limit=50", reader, None),
             "one": lambda n: ("GET", f"/v1/skills/{skill}/interactions/{first}", reader, None),
             "skills": lambda n: ("GET", "/v1/skills", reader, None),
@@ -238,11 +245,12 @@ def main() -> None:
             threading.Thread(target=driver.run, daemon=True) for _ in range(args.concurrency)
         ]
         began = time.monotonic()
-        samples: list[tuple[int, float, dict[int, float], dict, float, float]] = []
+        samples: list[tuple[int, float, dict[int, float], DictRow, float, float]] = []
 
         def sample() -> None:
             with psycopg.connect(owner_url, row_factory=dict_row) as conn:
                 connections = conn.execute(_APP_CONNECTIONS, (DATABASE,)).fetchone()
+            assert connections is not None
             latencies = driver.take_latencies()
             samples.append(
                 (
@@ -283,14 +291,14 @@ def main() -> None:
         # growth over the run: from the sample after warm-up, and from the end of the first
         # segment (by then every code path has run and every cache is filled)
         for pid in pids:
-            rss = [s[2].get(pid) for s in samples]
-            if None in rss:
+            if any(pid not in s[2] for s in samples):
                 print(f"worker {pid}: not alive for the whole run (replaced by gunicorn)")
                 continue
+            mib = [s[2][pid] for s in samples]
             print(
-                f"worker {pid}: {rss[0]:.2f} MiB after warm-up, {rss[1]:.2f} after the first "
-                f"segment, {rss[-1]:.2f} at the end: {(rss[-1] - rss[0]) / rss[0] * 100:+.1f}% "
-                f"overall, {(rss[-1] - rss[1]) / rss[1] * 100:+.1f}% after the first segment"
+                f"worker {pid}: {mib[0]:.2f} MiB after warm-up, {mib[1]:.2f} after the first "
+                f"segment, {mib[-1]:.2f} at the end: {(mib[-1] - mib[0]) / mib[0] * 100:+.1f}% "
+                f"overall, {(mib[-1] - mib[1]) / mib[1] * 100:+.1f}% after the first segment"
             )
         errors = {s: n for s, n in driver.statuses.items() if s != 200}
         seconds = samples[-1][1]
