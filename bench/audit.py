@@ -37,11 +37,19 @@ from psycopg.rows import dict_row
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gateway import create_app, migrate  # noqa: E402
-from gateway.db import PooledDatabase, bind_principal  # noqa: E402
+from gateway.binding import derive_binding_key  # noqa: E402
+from gateway.db import PooledDatabase, bind_principal, use_binding_key  # noqa: E402
 from gateway.models import SYSTEM, Principal  # noqa: E402
+from gateway.repositories import consents as consents_repo  # noqa: E402
 from gateway.services import audit, developers, ingest, oauth_clients  # noqa: E402
 
-DATABASE = "gateway_bench_audit"
+# one per run: two runs on one server (a test beside a bench) must not drop each other's
+DATABASE = f"gateway_bench_audit_{os.getpid()}"
+SECRET_KEY = "bench"
+# installed with the schema, as `skillgw db upgrade` does: the database takes the seed's
+# privileged writes (developers, tiers, backdated consents) only from a proven SYSTEM caller,
+# and the app's reads write their access log only as a proven developer
+BINDING_KEY = derive_binding_key(SECRET_KEY)
 UTTERANCES = [
     "order two large pepperoni pizzas to {n} elm street and call me at five five five {d}",
     "my email is jane.doe{d}@example.com send the receipt there",
@@ -67,6 +75,7 @@ def seed(owner_url: str, n_interactions: int) -> dict[str, Any]:
     rng = random.Random(7)
     now = datetime.now(UTC)
     with psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn:
+        use_binding_key(conn, BINDING_KEY)
         with conn.transaction():
             bind_principal(conn, SYSTEM)
             developer = developers.register_developer(conn, actor=audit.SYSTEM, name="Bench")
@@ -79,12 +88,16 @@ def seed(owner_url: str, n_interactions: int) -> dict[str, Any]:
             ).fetchone()
             assert row is not None
             skill = row["id"]
-            ingest.ingest_users(conn, [{"platform_user_id": f"u{i}"} for i in range(500)])
-            conn.execute(
-                "INSERT INTO consents (user_id, skill_id, granted_at) "
-                "SELECT id, %s, now() - interval '400 days' FROM users",
-                (skill,),
-            )
+            users = ingest.ingest_users(conn, [{"platform_user_id": f"u{i}"} for i in range(500)])
+            # consents are history: one open period per user, as the repository writes it;
+            # granted before every interaction (only the proven SYSTEM caller may backdate)
+            for user in users:
+                consents_repo.insert_consent(
+                    conn,
+                    user_id=str(user["id"]),
+                    skill_id=str(skill),
+                    granted_at=now - timedelta(days=400),
+                )
             credentials = oauth_clients.register_client(
                 conn, actor=audit.SYSTEM, kind="developer", developer_id=developer
             )
@@ -179,7 +192,7 @@ def main() -> None:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
     owner_url = make_conninfo(base, dbname=DATABASE)
     try:
-        migrate.upgrade(owner_url)
+        migrate.upgrade(owner_url, binding_key=BINDING_KEY)
         started = time.perf_counter()
         world = seed(owner_url, args.interactions)
         print(f"seeded {args.interactions} interactions in {time.perf_counter() - started:.1f} s")
@@ -187,6 +200,7 @@ def main() -> None:
             make_conninfo(owner_url, user=migrate.APP_ROLE),
             min_size=args.threads,
             max_size=args.threads,
+            binding_key=BINDING_KEY,
         )
         db.open(wait=True)
         app = create_app(
@@ -194,7 +208,7 @@ def main() -> None:
                 "DATABASE": db,
                 "DATABASE_URL": owner_url,
                 "RATELIMIT_ENABLED": False,
-                "SECRET_KEY": "bench",
+                "SECRET_KEY": SECRET_KEY,
                 "PSEUDONYM_KEYS": "k1:" + "ab" * 32,
                 "DATA_DIR": tempfile.mkdtemp(),
             }

@@ -46,13 +46,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from redaction_corpus import generate as corpus_lines  # noqa: E402
 
 from gateway import bulk_import, migrate  # noqa: E402
-from gateway.db import bind_principal  # noqa: E402
+from gateway.binding import derive_binding_key  # noqa: E402
+from gateway.db import bind_principal, use_binding_key  # noqa: E402
 from gateway.models import SYSTEM  # noqa: E402
 from gateway.repositories import developers as developers_repo  # noqa: E402
 from gateway.repositories import skills as skills_repo  # noqa: E402
 from gateway.repositories import users as users_repo  # noqa: E402
 
 OWNER_ROLE = "gateway_bench_owner"
+# installed with the schema, as `skillgw db upgrade` does, and proven on the seed's and the
+# import's connections as `skillgw ingest` proves it: the database takes developers, skills,
+# users and interactions only from a proven SYSTEM caller
+BINDING_KEY = derive_binding_key("bench")
 N_USERS = 5000
 SKILLS = {
     "Pizza Palace": ("OrderPizza", "TrackOrder", "CancelOrder"),
@@ -90,13 +95,14 @@ def make_owner(server: str, name: str) -> str:
             )
         )
     url = make_conninfo(server, dbname=name, user=OWNER_ROLE)
-    migrate.upgrade(url)
+    migrate.upgrade(url, binding_key=BINDING_KEY)
     return url
 
 
 def seed(url: str) -> list[str]:
     """Four developers' skills and N_USERS users; the skill ids."""
     with psycopg.connect(url, row_factory=dict_row) as conn:
+        use_binding_key(conn, BINDING_KEY)
         bind_principal(conn, SYSTEM)
         skills = []
         for name in SKILLS:
@@ -248,7 +254,7 @@ def plain_copy(url: str, path: Path) -> Run:
 
 def bulk(url: str, path: Path, *, batch: int, workers: int) -> tuple[bulk_import.Summary, Run]:
     """`skillgw ingest`'s code path over the file."""
-    conn = bulk_import.connect(url)
+    conn = bulk_import.connect(url, binding_key=BINDING_KEY)
     try:
         server, client = backend_cpu(conn), time.process_time()
         with path.open("rb") as source:
@@ -262,9 +268,11 @@ def bulk(url: str, path: Path, *, batch: int, workers: int) -> tuple[bulk_import
 
 
 def worker_profile(path: Path, lines: int = 2000) -> str:
-    """Where one worker's time goes: cProfile of preparing `lines` lines in this process."""
+    """Where one worker's time goes: cProfile of preparing the first `lines` lines (all of a
+    shorter file) in this process."""
     with path.open("rb") as source:
-        batch = bulk_import.Batch([(n, next(source)) for n in range(1, lines + 1)], lines, 0)
+        numbered = list(zip(range(1, lines + 1), source, strict=False))
+    batch = bulk_import.Batch(numbered, len(numbered), 0)
     profile = cProfile.Profile()
     profile.runcall(bulk_import.prepare_batch, batch)
     out = io.StringIO()
@@ -282,10 +290,11 @@ def main() -> None:
     args = parser.parse_args()
 
     name = f"gateway_bench_ingest_{os.getpid()}"
-    url = make_owner(args.database_url, name)
     folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     path = folder / "interactions.jsonl"
     try:
+        # inside the try: a migration that fails still leaves no database behind
+        url = make_owner(args.database_url, name)
         skills = seed(url)
         started = time.perf_counter()
         write_file(path, args.rows, skills)
@@ -331,8 +340,9 @@ def main() -> None:
                 f" cores): {import_bound / copy_bound:.3f}"
             )
         print()
-        print("One worker's batch of 2,000 lines, profiled:")
-        print(worker_profile(path))
+        profiled = min(args.rows, 2000)
+        print(f"One worker's batch of {profiled:,} lines, profiled:")
+        print(worker_profile(path, profiled))
     finally:
         if not args.keep:
             with psycopg.connect(args.database_url, autocommit=True) as admin:

@@ -17,6 +17,7 @@ Prints medians and p95 in milliseconds. Machines are noisy: compare within one r
 """
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -36,16 +37,17 @@ from psycopg.rows import dict_row
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from read_path import seed, server_url  # noqa: E402
+from read_path import BINDING_KEY, SECRET_KEY, seed, server_url  # noqa: E402
 
 from gateway import create_app, migrate  # noqa: E402
-from gateway.db import PooledDatabase, bind_principal  # noqa: E402
+from gateway.db import PooledDatabase, bind_principal, use_binding_key  # noqa: E402
 from gateway.limit_storage import PostgresStorage  # noqa: E402
 from gateway.models import SYSTEM  # noqa: E402
 from gateway.services import audit  # noqa: E402
 from gateway.services import oauth_clients as oauth_clients_service  # noqa: E402
 
-DATABASE = "gateway_bench_limits"
+# one per run: two runs on one server (a test beside a bench) must not drop each other's
+DATABASE = f"gateway_bench_limits_{os.getpid()}"
 REDIS_URL = "redis://127.0.0.1:6379"
 LIMIT = 300
 KEYS = 50
@@ -112,6 +114,8 @@ def add_clients(owner_url: str, developer: int) -> list[oauth_clients_service.Is
         psycopg.connect(owner_url, autocommit=True, row_factory=dict_row) as conn,
         conn.transaction(),
     ):
+        # a tier grant and new credentials are taken only from a proven SYSTEM caller
+        use_binding_key(conn, BINDING_KEY)
         bind_principal(conn, SYSTEM)
         conn.execute(
             "INSERT INTO tier_grants (developer_id, tier, reason, granted_by) "
@@ -128,12 +132,12 @@ def add_clients(owner_url: str, developer: int) -> list[oauth_clients_service.Is
 
 def requests(owner_url: str, app_url: str, developer: int, n: int, with_redis: bool) -> None:
     clients = add_clients(owner_url, developer)
-    db = PooledDatabase(app_url, min_size=2, max_size=2)
+    db = PooledDatabase(app_url, min_size=2, max_size=2, binding_key=BINDING_KEY)
     db.open(wait=True)
     base = {
         "DATABASE": db,
         "DATABASE_URL": owner_url,
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": SECRET_KEY,
         "PSEUDONYM_KEYS": "k1:" + "ab" * 32,
         "DATA_DIR": tempfile.mkdtemp(),
         "TOKEN_RATE_LIMIT": "100000 per minute",
@@ -196,7 +200,8 @@ def main() -> None:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
     owner_url = make_conninfo(base, dbname=DATABASE)
     try:
-        migrate.upgrade(owner_url)
+        # the key read_path.seed proves its SYSTEM writes with, as `skillgw db upgrade` does
+        migrate.upgrade(owner_url, binding_key=BINDING_KEY)
         world = seed(owner_url, 100)
         app_url = make_conninfo(owner_url, user=migrate.APP_ROLE)
         with_redis = redis_up()
