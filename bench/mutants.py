@@ -1979,6 +1979,34 @@ MUTANTS: list[Mutant] = [
         ["tests/test_passwords.py"],
     ),
     m(
+        "json-boolean-lenient",
+        "9",
+        'a JSON body\'s boolean also takes 1, 0.0, "yes" and "on" (is_child, accepted_terms)',
+        [
+            (
+                "schemas/json_types.py",
+                "        if not isinstance(value, bool):\n"
+                '            raise self.make_error("invalid")\n'
+                "        return value\n",
+                "        return bool(super()._deserialize(value, attr, data, **kwargs))\n",
+            )
+        ],
+        ["tests/views/test_ingest.py", "tests/views/test_whitelist.py"],
+    ),
+    m(
+        "json-integer-lenient",
+        "9",
+        'a JSON body\'s integer also takes "30" and 30.0 (tier settings, grace_seconds)',
+        [
+            (
+                "schemas/json_types.py",
+                "        super().__init__(strict=True, **kwargs)\n",
+                "        super().__init__(strict=False, **kwargs)\n",
+            )
+        ],
+        ["tests/views/test_whitelist.py", "tests/views/test_admin_accounts.py"],
+    ),
+    m(
         "totp-step-reusable",
         "auth",
         "a TOTP code that signed in once signs in again",
