@@ -2,7 +2,8 @@
 
     python bench/read_vs_bare.py [--database-url URL] [--interactions 10000] [--rounds 5]
                                  [--seconds 10] [--connections 16] [--workers 4] [--profile]
-                                 [--variant DIR ...] [--scale 5000000] [--floor]
+                                 [--variant DIR ...] [--scale 5000000] [--audience 300000]
+                                 [--floor]
 
 In one run, on the PostgreSQL server at --database-url (default the local one):
 
@@ -44,6 +45,11 @@ partitions; outside the tier's 30 days, so the page served stays the same 50 row
 the EXPLAIN ANALYZE of the gateway's page statement (as the app role, from its generic plan)
 with jit on and off, checks every side still serves the same ids, and measures every side
 again: p50 at N over p50 at --interactions, per side, in one run.
+
+--audience N then grows the skill's consenting users to N (none of them with an interaction,
+so the page served stays the same; written by the server, then ANALYZE), prints the page
+statement's plans and measures every side again: what the page costs as the skill's audience
+grows (the users' row-level security policy looks up the page's users, not the audience).
 
 --profile adds one more round of each gateway side (not counted above) with py-spy recording
 every worker (`py-spy record --subprocesses --idle --full-filenames`, raw stacks) and prints
@@ -1224,6 +1230,33 @@ def page_plans(owner_url: str, world: World) -> dict[str, list[str]]:
     return plans
 
 
+def grow_audience(owner_url: str, world: World, total: int) -> tuple[int, float]:
+    """Add consenting users to the skill until it has `total` (none with an interaction, so
+    the page served stays the same), written by the server itself as the owner, then refresh
+    the planner's statistics; (users added, seconds)."""
+    began = time.perf_counter()
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM consents WHERE skill_id = %s", (world.skill_id,)
+        ).fetchone()
+        assert row is not None
+        added = max(total - int(row[0]), 0)
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO users (platform_user_id) "
+                "SELECT 'bench-audience-' || g FROM generate_series(1, %s) AS g",
+                (added,),
+            )
+            conn.execute(
+                "INSERT INTO consents (user_id, skill_id) SELECT id, %s FROM users "
+                "WHERE platform_user_id LIKE 'bench-audience-%%'",
+                (world.skill_id,),
+            )
+        conn.execute("ANALYZE users")
+        conn.execute("ANALYZE consents")
+    return added, time.perf_counter() - began
+
+
 def scale_rounds(
     args: argparse.Namespace,
     owner_url: str,
@@ -1241,6 +1274,51 @@ def scale_rounds(
         f"added {added} interactions (with their {TIER} forms) in {took:.0f} s "
         f"({added / max(took, 1e-9):.0f} rows/s)"
     )
+    grown_rounds(
+        args, f"{args.scale} interactions", owner_url, world, gateways, bare, script, monitor, small
+    )
+
+
+def audience_rounds(
+    args: argparse.Namespace,
+    owner_url: str,
+    world: World,
+    gateways: list[Server],
+    bare: Server,
+    script: Path | None,
+    monitor: psycopg.Connection[Any],
+    small: dict[str, list[Result]],
+) -> None:
+    """Grow the skill's audience to --audience consenting users, measure every side again."""
+    print(f"\naudience: growing to {args.audience} consenting users")
+    added, took = grow_audience(owner_url, world, args.audience)
+    print(f"added {added} consenting users in {took:.0f} s")
+    grown_rounds(
+        args,
+        f"{args.audience} consenting users",
+        owner_url,
+        world,
+        gateways,
+        bare,
+        script,
+        monitor,
+        small,
+    )
+
+
+def grown_rounds(
+    args: argparse.Namespace,
+    label: str,
+    owner_url: str,
+    world: World,
+    gateways: list[Server],
+    bare: Server,
+    script: Path | None,
+    monitor: psycopg.Connection[Any],
+    small: dict[str, list[Result]],
+) -> None:
+    """The page's plans, then every side measured again on the grown database, each side's
+    p50 there over its p50 in the first rounds."""
     for jit, lines in page_plans(owner_url, world).items():
         print(f"the page's plan with jit {jit}:")
         for line in lines:
@@ -1257,23 +1335,23 @@ def scale_rounds(
         f"{'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}   "
         f"{'CPU ms/page: app':>16} {'db':>6} {'total':>6}"
     )
-    print(f"\n{'round':>5} {'side':{width}} {columns}   (at {args.scale} interactions)")
+    print(f"\n{'round':>5} {'side':{width}} {columns}   (at {label})")
     for number in range(1, args.rounds + 1):
         for server in servers:
             result = drive(server, args.seconds, args.connections, script, monitor)
             large[server.name].append(result)
             print(f"{number:5d} {server.name:{width}} {_row([result])}")
-    print(f"\nmedian over {args.rounds} rounds at {args.scale} interactions")
+    print(f"\nmedian over {args.rounds} rounds at {label}")
     for name, values in large.items():
         print(f"{name:{width}} {_row(values)}")
     for server in gateways:
         rates = [a.rate / b.rate for a, b in zip(large[server.name], large[bare.name], strict=True)]
-        print(f"{server.name}/bare pages/s at {args.scale}: {statistics.median(rates):.3f}")
+        print(f"{server.name}/bare pages/s at {label}: {statistics.median(rates):.3f}")
     for name in large:
         before = statistics.median(r.p50_ms for r in small[name])
         after = statistics.median(r.p50_ms for r in large[name])
         print(
-            f"{name} p50 at {args.scale} / p50 at {args.interactions}: {after / before:.2f} "
+            f"{name} p50 at {label} / p50 as seeded: {after / before:.2f} "
             f"({after:.1f} ms / {before:.1f} ms)"
         )
 
@@ -1316,6 +1394,13 @@ def main() -> None:
         action="store_true",
         help="also serve the floor sides: the bare statement writing the page's access log "
         "in the same durable commit (bare+log: a row per interaction; bare+commit: one row)",
+    )
+    parser.add_argument(
+        "--audience",
+        type=int,
+        default=0,
+        help="after the rounds (and --scale), grow the skill's consenting users to this many "
+        "(none with an interaction: the page stays the same) and measure every side again",
     )
     parser.add_argument("--profile", action="store_true", help="add a py-spy gateway round")
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples/s")
@@ -1526,6 +1611,8 @@ def main() -> None:
 
         if args.scale > args.interactions:
             scale_rounds(args, owner_url, world, gateways, bare, script, monitor, results)
+        if args.audience > min(USERS, args.interactions):
+            audience_rounds(args, owner_url, world, gateways, bare, script, monitor, results)
 
         for server in gateways if args.profile else []:
             profile_round(

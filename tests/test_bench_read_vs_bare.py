@@ -109,6 +109,8 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
             "python",
             "--scale",
             "600",
+            "--audience",
+            "200",
             "--floor",
         ],
         stdout=subprocess.PIPE,
@@ -131,8 +133,11 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
     # --scale: grown, the page statement's plans shown, both sides measured again
     assert "added 540 interactions" in output
     assert re.search(r"the page's plan with jit off:\n    Limit .*\n    Execution Time", output)
-    assert "gateway p50 at 600 / p50 at 60: " in output
-    assert "bare p50 at 600 / p50 at 60: " in output
+    assert "gateway p50 at 600 interactions / p50 as seeded: " in output
+    assert "bare p50 at 600 interactions / p50 as seeded: " in output
+    # --audience: more consenting users, the same page, every side measured again
+    assert "added 140 consenting users" in output
+    assert "gateway p50 at 200 consenting users / p50 as seeded: " in output
     with psycopg.connect(owner_url) as conn:
         left = conn.execute(
             "SELECT count(*) FROM pg_database WHERE datname = %s",
