@@ -1,15 +1,9 @@
 """bench/audit.py keeps working: one tiny run with the audit write on and off, end to end."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-import psycopg
 import pytest
-
-_BENCH = Path(__file__).resolve().parents[1] / "bench" / "audit.py"
+from bench_runs import database_left, run_bench
 
 
 @pytest.mark.slow
@@ -18,27 +12,20 @@ def test_one_small_run_measures_reads_with_audit_on_and_off_and_drops_its_databa
 ) -> None:
     """Seeds through the services with the binding key, reads with audit on and off, writes
     and seals events, cleans up. (Its 1 s phases make it take about 10 s at the least.)"""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    bench = subprocess.Popen(
-        [
-            sys.executable,
-            str(_BENCH),
-            "--interactions",
-            "60",
-            "--rounds",
-            "2",
-            "--threads",
-            "1",
-            "--seconds",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    bench = run_bench(
+        "audit.py",
+        "--interactions",
+        "60",
+        "--rounds",
+        "2",
+        "--threads",
+        "1",
+        "--seconds",
+        "1",
         # the test's server, so a failing connection is not hidden by an embedded one
-        env={**env, "GATEWAY_BENCH_DATABASE_URL": owner_url},
+        env={"GATEWAY_BENCH_DATABASE_URL": owner_url},
     )
-    output, _ = bench.communicate(timeout=120)
+    output = bench.output
 
     assert bench.returncode == 0, output
     assert "seeded 60 interactions" in output
@@ -59,9 +46,4 @@ def test_one_small_run_measures_reads_with_audit_on_and_off_and_drops_its_databa
     sealed = re.search(r"^sealer: ([0-9]+) events .*; chain OK \(([0-9]+) rows\)$", output, re.M)
     assert sealed is not None, output
     assert int(sealed.group(1)) > 0
-    with psycopg.connect(owner_url) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE datname = %s",
-            (f"gateway_bench_audit_{bench.pid}",),
-        ).fetchone()
-    assert left == (0,)
+    assert not database_left(owner_url, f"gateway_bench_audit_{bench.pid}")

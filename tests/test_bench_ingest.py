@@ -1,14 +1,8 @@
 """bench/ingest.py keeps working: one tiny run of plain COPY against the bulk import."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-import psycopg
-
-_BENCH = Path(__file__).resolve().parents[1] / "bench" / "ingest.py"
+from bench_runs import database_left, run_bench
 
 
 def test_one_small_run_compares_the_import_with_copy_and_drops_its_database(
@@ -17,25 +11,10 @@ def test_one_small_run_compares_the_import_with_copy_and_drops_its_database(
     """Seeds as a role without BYPASSRLS with the binding key, writes the file, loads it by
     plain COPY and by `skillgw ingest`'s code path (the bench checks every row went in),
     profiles a worker's batch, cleans up."""
-    bench = subprocess.Popen(
-        [
-            sys.executable,
-            str(_BENCH),
-            "--database-url",
-            owner_url,
-            "--rows",
-            "40",
-            "--batch",
-            "20",
-            "--workers",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
+    bench = run_bench(
+        "ingest.py", "--database-url", owner_url, "--rows", "40", "--batch", "20", "--workers", "1"
     )
-    output, _ = bench.communicate(timeout=120)
+    output = bench.output
 
     assert bench.returncode == 0, output
     assert re.search(r"^40 interactions, .* 1 workers, batches of 20$", output, re.M), output
@@ -47,9 +26,4 @@ def test_one_small_run_compares_the_import_with_copy_and_drops_its_database(
     assert re.search(r"^  main, writing \(wall\): +[0-9.]+ s$", output, re.M), output
     assert "One worker's batch of 40 lines, profiled:" in output
     assert "(prepare_batch)" in output  # the profile of the workers' own function
-    with psycopg.connect(owner_url) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE datname = %s",
-            (f"gateway_bench_ingest_{bench.pid}",),
-        ).fetchone()
-    assert left == (0,)
+    assert not database_left(owner_url, f"gateway_bench_ingest_{bench.pid}")

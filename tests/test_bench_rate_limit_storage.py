@@ -1,30 +1,24 @@
 """bench/rate_limit_storage.py keeps working: one tiny run over every storage, end to end."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-import psycopg
-
-_BENCH = Path(__file__).resolve().parents[1] / "bench" / "rate_limit_storage.py"
+from bench_runs import database_left, run_bench
 
 
 def test_one_small_run_times_every_storage_and_drops_its_database(owner_url: str) -> None:
     """Seeds as bench/read_path.py does (with the binding key), adds clients, times each
     storage's operations and whole requests per storage, cleans up."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    bench = subprocess.Popen(
+    bench = run_bench(
+        "rate_limit_storage.py",
+        "--rounds",
+        "5",
         # one slice of 50 requests per case: the fewest the bench measures
-        [sys.executable, str(_BENCH), "--rounds", "5", "--requests", "50"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        "--requests",
+        "50",
         # the test's server, so a failing connection is not hidden by an embedded one
-        env={**env, "GATEWAY_BENCH_DATABASE_URL": owner_url},
+        env={"GATEWAY_BENCH_DATABASE_URL": owner_url},
     )
-    output, _ = bench.communicate(timeout=120)
+    output = bench.output
 
     assert bench.returncode == 0, output
     # Redis is measured where one answers; the gateway's own storages always are
@@ -40,9 +34,4 @@ def test_one_small_run_times_every_storage_and_drops_its_database(owner_url: str
     assert re.search(r"^limits off +[0-9.]+ +[0-9.]+$", output, re.M), output
     for case in cases:
         assert re.search(rf"^{case} +[0-9.]+ +[0-9.]+ +\+-?[0-9.]+ ms$", output, re.M), output
-    with psycopg.connect(owner_url) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE datname = %s",
-            (f"gateway_bench_limits_{bench.pid}",),
-        ).fetchone()
-    assert left == (0,)
+    assert not database_left(owner_url, f"gateway_bench_limits_{bench.pid}")

@@ -3,13 +3,13 @@
 import importlib.util
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import psycopg
 import pytest
+from bench_runs import database_left, run_bench
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
@@ -87,38 +87,31 @@ def test_profile_counts_only_samples_inside_requests_and_names_their_step() -> N
 def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str) -> None:
     """Seeds through the write path, serves every side under gunicorn (the floors too), loads
     them, grows the history and loads them again, cleans up."""
-    bench = subprocess.Popen(
-        [
-            sys.executable,
-            str(_BENCH),
-            "--database-url",
-            owner_url,
-            "--interactions",
-            "60",
-            "--rounds",
-            "1",
-            "--seconds",
-            "1",
-            "--warmup",
-            "0",
-            "--workers",
-            "1",
-            "--connections",
-            "2",
-            "--load",
-            "python",
-            "--scale",
-            "600",
-            "--audience",
-            "200",
-            "--floor",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
+    bench = run_bench(
+        "read_vs_bare.py",
+        "--database-url",
+        owner_url,
+        "--interactions",
+        "60",
+        "--rounds",
+        "1",
+        "--seconds",
+        "1",
+        "--warmup",
+        "0",
+        "--workers",
+        "1",
+        "--connections",
+        "2",
+        "--load",
+        "python",
+        "--scale",
+        "600",
+        "--audience",
+        "200",
+        "--floor",
     )
-    output, _ = bench.communicate(timeout=120)
+    output = bench.output
 
     assert bench.returncode == 0, output
     assert "all serve the same 50 ids" in output
@@ -138,12 +131,7 @@ def test_one_small_run_compares_both_sides_and_drops_its_database(owner_url: str
     # --audience: more consenting users, the same page, every side measured again
     assert "added 140 consenting users" in output
     assert "gateway p50 at 200 consenting users / p50 as seeded: " in output
-    with psycopg.connect(owner_url) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE datname = %s",
-            (f"gateway_bench_vs_bare_{bench.pid}",),
-        ).fetchone()
-    assert left == (0,)
+    assert not database_left(owner_url, f"gateway_bench_vs_bare_{bench.pid}")
 
 
 @pytest.mark.slow

@@ -3,8 +3,6 @@ catches a duplicate or a loss, and one tiny run end to end."""
 
 import http.client
 import importlib.util
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,8 +10,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import psycopg
 import pytest
+from bench_runs import database_left, run_bench
 
 from gateway.services import webhooks as webhooks_service
 
@@ -87,27 +85,21 @@ def test_the_verdict_fails_a_duplicate_a_loss_a_stranger_or_a_forgery(bench: Mod
 @pytest.mark.slow
 def test_one_tiny_run_compares_both_sides_and_drops_its_database(owner_url: str) -> None:
     """The real worker delivers through the outbox, the bare loop posts, all verified, once."""
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            str(_BENCH),
-            "--database-url",
-            owner_url,
-            "--notices",
-            "40",
-            "--rounds",
-            "1",
-            "--poll",
-            "0.2",
-            "--timeout",
-            "60",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
+    run = run_bench(
+        "webhooks.py",
+        "--database-url",
+        owner_url,
+        "--notices",
+        "40",
+        "--rounds",
+        "1",
+        "--poll",
+        "0.2",
+        "--timeout",
+        "60",
+        timeout=180,
     )
-    output, _ = run.communicate(timeout=180)
+    output = run.output
 
     assert run.returncode == 0, output
     assert "20 notices per side per round, 1 rounds" in output
@@ -119,9 +111,4 @@ def test_one_tiny_run_compares_both_sides_and_drops_its_database(owner_url: str)
         "every outbox notice recorded delivered"
     ) in output
     assert "FAILED" not in output
-    with psycopg.connect(owner_url) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE datname = %s",
-            (f"gateway_bench_webhooks_{run.pid}",),
-        ).fetchone()
-    assert left == (0,)
+    assert not database_left(owner_url, f"gateway_bench_webhooks_{run.pid}")
