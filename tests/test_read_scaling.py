@@ -60,7 +60,7 @@ def _page_plan(conn: psycopg.Connection, *, developer: int, skill: str, client: 
         "policy": "standard",
         "limit": 51,
     }
-    conn.execute(f"PREPARE scaling_page AS {statement}")  # type: ignore[call-overload]
+    conn.execute(f"PREPARE scaling_page AS {statement}")
     try:
         explain = "EXPLAIN (ANALYZE) EXECUTE scaling_page({})".format(
             ", ".join(["%s"] * len(names))
