@@ -1257,55 +1257,6 @@ def grow_audience(owner_url: str, world: World, total: int) -> tuple[int, float]
     return added, time.perf_counter() - began
 
 
-def scale_rounds(
-    args: argparse.Namespace,
-    owner_url: str,
-    world: World,
-    gateways: list[Server],
-    bare: Server,
-    script: Path | None,
-    monitor: psycopg.Connection[Any],
-    small: dict[str, list[Result]],
-) -> None:
-    """Grow the database to --scale interactions, measure every side again, print the figures."""
-    print(f"\nscale: growing to {args.scale} interactions")
-    added, took = grow(owner_url, world, args.scale)
-    print(
-        f"added {added} interactions (with their {TIER} forms) in {took:.0f} s "
-        f"({added / max(took, 1e-9):.0f} rows/s)"
-    )
-    grown_rounds(
-        args, f"{args.scale} interactions", owner_url, world, gateways, bare, script, monitor, small
-    )
-
-
-def audience_rounds(
-    args: argparse.Namespace,
-    owner_url: str,
-    world: World,
-    gateways: list[Server],
-    bare: Server,
-    script: Path | None,
-    monitor: psycopg.Connection[Any],
-    small: dict[str, list[Result]],
-) -> None:
-    """Grow the skill's audience to --audience consenting users, measure every side again."""
-    print(f"\naudience: growing to {args.audience} consenting users")
-    added, took = grow_audience(owner_url, world, args.audience)
-    print(f"added {added} consenting users in {took:.0f} s")
-    grown_rounds(
-        args,
-        f"{args.audience} consenting users",
-        owner_url,
-        world,
-        gateways,
-        bare,
-        script,
-        monitor,
-        small,
-    )
-
-
 def grown_rounds(
     args: argparse.Namespace,
     label: str,
@@ -1609,10 +1560,20 @@ def main() -> None:
                 f"{folder}"
             )
 
+        grown = (gateways, bare, script, monitor, results)
         if args.scale > args.interactions:
-            scale_rounds(args, owner_url, world, gateways, bare, script, monitor, results)
+            print(f"\nscale: growing to {args.scale} interactions")
+            added, took = grow(owner_url, world, args.scale)
+            print(
+                f"added {added} interactions (with their {TIER} forms) in {took:.0f} s "
+                f"({added / max(took, 1e-9):.0f} rows/s)"
+            )
+            grown_rounds(args, f"{args.scale} interactions", owner_url, world, *grown)
         if args.audience > min(USERS, args.interactions):
-            audience_rounds(args, owner_url, world, gateways, bare, script, monitor, results)
+            print(f"\naudience: growing to {args.audience} consenting users")
+            added, took = grow_audience(owner_url, world, args.audience)
+            print(f"added {added} consenting users in {took:.0f} s")
+            grown_rounds(args, f"{args.audience} consenting users", owner_url, world, *grown)
 
         for server in gateways if args.profile else []:
             profile_round(

@@ -69,9 +69,7 @@ def transaction(
         required_scopes=tuple(required_scopes),
     )
     setattr(g, _KEY, ctx)
-    modes = {"pipelined": pipelined, "generic_plans": generic_plans}
-    # only the modes asked for are passed: a stand-in database need not know them all
-    opened = db.transaction(ANONYMOUS, **{mode: True for mode, on in modes.items() if on})
+    opened = db.transaction(ANONYMOUS, pipelined=pipelined, generic_plans=generic_plans)
     with opened as conn:
         ctx._conn = conn
         try:

@@ -246,9 +246,9 @@ class CountingDatabase:
         self.inner = inner
         self.opened = 0
 
-    def transaction(self, principal=None):
+    def transaction(self, principal=None, **modes):
         self.opened += 1
-        return self.inner.transaction()
+        return self.inner.transaction(**modes)
 
     def close(self):
         pass
